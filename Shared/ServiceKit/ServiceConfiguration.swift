@@ -1,0 +1,127 @@
+import Foundation
+public import Logging
+
+/// The five services of Tongban, with the HTTP port each takes by default on a developer's machine.
+public enum ServiceName: String, Sendable, CaseIterable {
+    case intake, relay, approval, seal, evaluation
+
+    public var defaultHTTPPort: Int {
+        switch self {
+        case .intake: 8081
+        case .relay: 8082
+        case .approval: 8083
+        case .seal: 8084
+        case .evaluation: 8085
+        }
+    }
+}
+
+/// How log lines are written: one JSON object per line for machines, or plain text for a terminal.
+public enum LogFormat: String, Sendable {
+    case json, text
+}
+
+/// What every service reads from its environment at start-up. Defaults fit the local set-up
+/// (`Scripts/run.sh`); a malformed value stops the service with a message naming the variable.
+public struct ServiceConfiguration: Sendable {
+    public var service: ServiceName
+    public var httpHost: String
+    public var httpPort: Int
+    /// libpq connection URI. It may carry a password, so log `redactedDatabaseURL` instead.
+    public var databaseURL: String
+    /// librdkafka `bootstrap.servers`.
+    public var kafkaBootstrapServers: String
+    public var logLevel: Logger.Level
+    public var logFormat: LogFormat
+
+    public init(service: ServiceName, environment: EnvironmentVariables = .process) throws(ConfigurationError) {
+        self.service = service
+        httpHost = try environment.string("TONGBAN_HTTP_HOST", default: "127.0.0.1")
+        httpPort = try environment.integer("TONGBAN_HTTP_PORT", default: service.defaultHTTPPort, in: 0...65535)
+        databaseURL = try environment.string(
+            "TONGBAN_DATABASE_URL",
+            default: "postgresql://\(service.rawValue)@127.0.0.1:55432/tongban"
+        )
+        kafkaBootstrapServers = try environment.string("TONGBAN_KAFKA_BOOTSTRAP_SERVERS", default: "127.0.0.1:19092")
+        logLevel = try environment.choice("TONGBAN_LOG_LEVEL", default: .info)
+        logFormat = try environment.choice("TONGBAN_LOG_FORMAT", default: .json)
+    }
+
+    /// The database URL with any password replaced, safe to log.
+    public var redactedDatabaseURL: String {
+        redactingPassword(in: databaseURL)
+    }
+}
+
+/// Replaces the password in `scheme://user:password@host…` with `***`.
+func redactingPassword(in url: String) -> String {
+    guard let schemeEnd = url.range(of: "://"),
+          let at = url[schemeEnd.upperBound...].firstIndex(of: "@"),
+          let colon = url[schemeEnd.upperBound..<at].firstIndex(of: ":")
+    else { return url }
+    return String(url[..<url.index(after: colon)]) + "***" + String(url[at...])
+}
+
+/// A start-up error that names the variable and what was wrong with its value.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    public var variable: String
+    public var problem: String
+
+    public var description: String { "\(variable): \(problem)" }
+}
+
+/// A snapshot of environment variables, so that tests can pass their own.
+public struct EnvironmentVariables: Sendable {
+    public var values: [String: String]
+
+    public init(_ values: [String: String]) {
+        self.values = values
+    }
+
+    public static var process: EnvironmentVariables {
+        EnvironmentVariables(ProcessInfo.processInfo.environment)
+    }
+
+    public func string(_ name: String, default defaultValue: String) throws(ConfigurationError) -> String {
+        guard let value = values[name] else { return defaultValue }
+        guard !value.trimmingWhitespace().isEmpty else {
+            throw ConfigurationError(variable: name, problem: "is set but empty")
+        }
+        return value
+    }
+
+    public func integer(_ name: String, default defaultValue: Int, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        guard let raw = values[name] else { return defaultValue }
+        guard let value = Int(raw.trimmingWhitespace()) else {
+            throw ConfigurationError(variable: name, problem: "'\(raw)' is not a whole number")
+        }
+        guard range.contains(value) else {
+            throw ConfigurationError(variable: name, problem: "\(value) is outside \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
+    }
+
+    /// A value out of a fixed set, such as a log level.
+    public func choice<Choice: RawRepresentable & CaseIterable>(
+        _ name: String,
+        default defaultValue: Choice
+    ) throws(ConfigurationError) -> Choice where Choice.RawValue == String {
+        guard let raw = values[name] else { return defaultValue }
+        guard let value = Choice(rawValue: raw.trimmingWhitespace().lowercased()) else {
+            let allowed = Choice.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ConfigurationError(variable: name, problem: "'\(raw)' is not one of \(allowed)")
+        }
+        return value
+    }
+}
+
+extension LogFormat: CaseIterable {}
+
+extension String {
+    func trimmingWhitespace() -> Substring {
+        var text = self[...]
+        while let first = text.first, first.isWhitespace { text.removeFirst() }
+        while let last = text.last, last.isWhitespace { text.removeLast() }
+        return text
+    }
+}

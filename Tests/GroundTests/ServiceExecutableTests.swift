@@ -1,0 +1,94 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import TestSupport
+import Testing
+
+/// Every executable really starts from its environment, logs JSON lines, answers GET /healthz,
+/// and stops cleanly on the signals an operator or a supervisor sends.
+@Suite("service executables")
+struct ServiceExecutableTests {
+    static let services = ["intake", "relay", "approval", "seal", "evaluation"]
+
+    @Test("starts, answers /healthz, logs JSON lines and stops on SIGTERM or SIGINT", arguments: services, [SIGTERM, SIGINT])
+    func lifecycle(service: String, signal: Int32) async throws {
+        let process = try ServiceProcess(executable: service, environment: ["TONGBAN_HTTP_PORT": "0", "TONGBAN_LOG_FORMAT": "json"])
+        let port = try await listeningPort(of: process)
+
+        let (body, status) = try await get("http://127.0.0.1:\(port)/healthz")
+        #expect(status == 200)
+        let health = try JSONSerialization.jsonObject(with: body) as? [String: String]
+        #expect(health == ["status": "pass", "service": service])
+
+        process.signal(signal)
+        #expect(try await process.waitForExit() == 0)
+
+        let lines = process.logLines.filter { !$0.isEmpty }
+        #expect(!lines.isEmpty)
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["time"] is String && object?["level"] is String && object?["message"] is String, "not a structured line: \(line)")
+            #expect(object?["service"] as? String == service)
+        }
+        #expect(lines.contains { $0.contains(#""message":"stopped""#) })
+    }
+
+    @Test("a malformed setting stops start-up with the variable named and exit status 78")
+    func malformedConfiguration() async throws {
+        let process = try ServiceProcess(executable: "approval", environment: ["TONGBAN_HTTP_PORT": "eighty"])
+        #expect(try await process.waitForExit() == 78)
+        #expect(process.logLines.contains { $0.contains("TONGBAN_HTTP_PORT") && $0.contains("eighty") })
+    }
+
+    @Test("tongban status reports every service up, and a stopped one down")
+    func operatorStatus() async throws {
+        var addresses: [String: String] = [:]
+        var processes: [String: ServiceProcess] = [:]
+        for service in Self.services {
+            let process = try ServiceProcess(executable: service, environment: ["TONGBAN_HTTP_PORT": "0"])
+            processes[service] = process
+            addresses["TONGBAN_\(service.uppercased())_URL"] = "http://127.0.0.1:\(try await listeningPort(of: process))"
+        }
+
+        let allUp = try runCLI(["status"], environment: addresses)
+        #expect(allUp.status == 0)
+        #expect(allUp.output.split(separator: "\n").filter { $0.contains(" up ") }.count == 5)
+
+        processes["seal"]!.signal(SIGTERM)
+        #expect(try await processes["seal"]!.waitForExit() == 0)
+        let sealDown = try runCLI(["status"], environment: addresses)
+        #expect(sealDown.status == 1)
+        #expect(sealDown.output.split(separator: "\n").contains { $0.hasPrefix("seal") && $0.contains("DOWN") })
+
+        for (name, process) in processes where name != "seal" {
+            process.signal(SIGTERM)
+            #expect(try await process.waitForExit() == 0)
+        }
+    }
+}
+
+/// Reads the port from Hummingbird's "Server started and listening on HOST:PORT" line.
+private func listeningPort(of process: ServiceProcess) async throws -> Int {
+    let line = try await process.waitForLogLine { $0.contains("listening on") }
+    let message = try #require((try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["message"] as? String)
+    return try #require(message.split(separator: ":").last.flatMap { Int($0) })
+}
+
+private func get(_ url: String) async throws -> (Data, Int) {
+    let (data, response) = try await URLSession.shared.data(from: URL(string: url)!)
+    return (data, (response as? HTTPURLResponse)?.statusCode ?? 0)
+}
+
+private func runCLI(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = TestInfrastructure.binaryDirectory.appendingPathComponent("tongban")
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, output)
+}

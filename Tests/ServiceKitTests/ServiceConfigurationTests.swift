@@ -1,0 +1,53 @@
+import Logging
+@testable import ServiceKit
+import Testing
+
+@Suite("service configuration from the environment")
+struct ServiceConfigurationTests {
+    @Test("defaults fit the local set-up")
+    func defaults() throws {
+        let configuration = try ServiceConfiguration(service: .seal, environment: EnvironmentVariables([:]))
+        #expect(configuration.httpHost == "127.0.0.1")
+        #expect(configuration.httpPort == 8084)
+        #expect(configuration.kafkaBootstrapServers == "127.0.0.1:19092")
+        #expect(configuration.logLevel == .info)
+        #expect(configuration.logFormat == .json)
+    }
+
+    @Test("values from the environment win")
+    func overrides() throws {
+        let configuration = try ServiceConfiguration(service: .intake, environment: EnvironmentVariables([
+            "TONGBAN_HTTP_HOST": "0.0.0.0",
+            "TONGBAN_HTTP_PORT": " 9000 ",
+            "TONGBAN_LOG_LEVEL": "DEBUG",
+            "TONGBAN_LOG_FORMAT": "text",
+            "TONGBAN_KAFKA_BOOTSTRAP_SERVERS": "kafka-1:9092,kafka-2:9092",
+        ]))
+        #expect(configuration.httpHost == "0.0.0.0")
+        #expect(configuration.httpPort == 9000)
+        #expect(configuration.logLevel == .debug)
+        #expect(configuration.logFormat == .text)
+        #expect(configuration.kafkaBootstrapServers == "kafka-1:9092,kafka-2:9092")
+    }
+
+    @Test("a malformed value names its variable", arguments: [
+        ("TONGBAN_HTTP_PORT", "http", "'http' is not a whole number"),
+        ("TONGBAN_HTTP_PORT", "70000", "70000 is outside 0...65535"),
+        ("TONGBAN_LOG_LEVEL", "loud", "'loud' is not one of trace, debug, info, notice, warning, error, critical"),
+        ("TONGBAN_DATABASE_URL", "  ", "is set but empty"),
+    ])
+    func malformed(variable: String, value: String, problem: String) {
+        #expect(throws: ConfigurationError(variable: variable, problem: problem)) {
+            try ServiceConfiguration(service: .approval, environment: EnvironmentVariables([variable: value]))
+        }
+    }
+
+    @Test("the database password never appears in what is logged")
+    func redaction() throws {
+        let configuration = try ServiceConfiguration(service: .relay, environment: EnvironmentVariables([
+            "TONGBAN_DATABASE_URL": "postgresql://relay:s3cr%40t@db.example:5432/tongban?sslmode=require",
+        ]))
+        #expect(configuration.redactedDatabaseURL == "postgresql://relay:***@db.example:5432/tongban?sslmode=require")
+        #expect(redactingPassword(in: "postgresql://relay@db/tongban") == "postgresql://relay@db/tongban")
+    }
+}
