@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs what is missing, starts a fresh PostgreSQL and Tansu of its
 # own (profile "test": ports 55532 and 19192, beside a running Tongban), builds, runs every test,
-# and stops what it started, also when it fails or is interrupted. Extra arguments go to
-# `swift test` (e.g. --filter Ground).
+# and stops what it started, also when it fails or is interrupted.
+#
+# Two phases: first every test in parallel, then, one at a time, the suites named *RestartTests,
+# which stop and start PostgreSQL or Tansu under the system and so must run alone.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -11,7 +13,12 @@ bash Scripts/setup.sh
 
 export TONGBAN_PROFILE=test
 source Scripts/lib/infra.sh
-trap infra_stop EXIT
+cleanup() {
+  # A test process that crashed cannot stop the services it started: nothing of this build outlives the run.
+  if [ -n "${TONGBAN_BIN_DIR:-}" ]; then pkill -KILL -f "^$TONGBAN_BIN_DIR/" 2>/dev/null || true; fi
+  infra_stop
+}
+trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # Every run starts from an empty cluster and broker: nothing a previous run left can make a test pass.
@@ -22,4 +29,5 @@ infra_start
 swift build --build-tests
 TONGBAN_BIN_DIR="$(swift build --show-bin-path)"
 export TONGBAN_BIN_DIR
-swift test --skip-build "$@"
+swift test --skip-build --skip 'RestartTests'
+swift test --skip-build --no-parallel --filter 'RestartTests'

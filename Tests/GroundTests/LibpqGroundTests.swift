@@ -26,3 +26,19 @@ struct LibpqGroundTests {
         #expect(String(cString: PQgetvalue(result, 0, 2)) == "tongban")
     }
 }
+
+@Suite("restarting the test infrastructure")
+struct InfrastructureRestartTests {
+    @Test("PostgreSQL stopped by the script refuses connections, and serves again once started")
+    func restartPostgres() async throws {
+        try await LocalInfrastructure.stop(.postgres)
+        let refused = PQconnectdb(TestInfrastructure.adminDatabaseURL)
+        #expect(PQstatus(refused) == CONNECTION_BAD)
+        PQfinish(refused)
+
+        try await LocalInfrastructure.start(.postgres)
+        let connection = PQconnectdb(TestInfrastructure.adminDatabaseURL)
+        defer { PQfinish(connection) }
+        #expect(PQstatus(connection) == CONNECTION_OK)
+    }
+}

@@ -51,13 +51,13 @@ struct ServiceExecutableTests {
             addresses["TONGBAN_\(service.uppercased())_URL"] = "http://127.0.0.1:\(try await listeningPort(of: process))"
         }
 
-        let allUp = try runCLI(["status"], environment: addresses)
+        let allUp = try await runCLI(["status"], environment: addresses)
         #expect(allUp.status == 0)
         #expect(allUp.output.split(separator: "\n").filter { $0.contains(" up ") }.count == 5)
 
         processes["seal"]!.signal(SIGTERM)
         #expect(try await processes["seal"]!.waitForExit() == 0)
-        let sealDown = try runCLI(["status"], environment: addresses)
+        let sealDown = try await runCLI(["status"], environment: addresses)
         #expect(sealDown.status == 1)
         #expect(sealDown.output.split(separator: "\n").contains { $0.hasPrefix("seal") && $0.contains("DOWN") })
 
@@ -80,15 +80,6 @@ private func get(_ url: String) async throws -> (Data, Int) {
     return (data, (response as? HTTPURLResponse)?.statusCode ?? 0)
 }
 
-private func runCLI(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = TestInfrastructure.binaryDirectory.appendingPathComponent("tongban")
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return (process.terminationStatus, output)
+private func runCLI(_ arguments: [String], environment: [String: String]) async throws -> (status: Int32, output: String) {
+    try await runCommand(TestInfrastructure.binaryDirectory.appendingPathComponent("tongban").path, arguments, environment: environment)
 }

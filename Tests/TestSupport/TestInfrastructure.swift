@@ -30,3 +30,36 @@ public enum TestInfrastructure {
         "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())"
     }
 }
+
+/// Stops and starts the test profile's PostgreSQL or Tansu under a running test, through the same
+/// script that started them, with the same ports (the environment `Scripts/test.sh` exported).
+public enum LocalInfrastructure {
+    public enum Component: String, Sendable {
+        case postgres, tansu
+    }
+
+    public static func stop(_ component: Component) async throws {
+        try await infra("stop-\(component.rawValue)")
+    }
+
+    public static func start(_ component: Component) async throws {
+        try await infra("start-\(component.rawValue)")
+    }
+
+    /// The repository's root, found from this file's place in it.
+    public static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    static func infra(_ command: String) async throws {
+        let script = repositoryRoot.appendingPathComponent("Scripts/infra.sh").path
+        let (status, _) = try await runCommand("/bin/bash", [script, command, "test"])
+        guard status == 0 else {
+            throw InfrastructureError(description: "Scripts/infra.sh \(command) test exited with \(status)")
+        }
+    }
+}
+
+public struct InfrastructureError: Error, CustomStringConvertible {
+    public var description: String
+}
