@@ -36,6 +36,7 @@ let package = Package(
         .executable(name: "seal", targets: ["Seal"]),
         .executable(name: "evaluation", targets: ["Evaluation"]),
         .executable(name: "tongban", targets: ["CLI"]),
+        .executable(name: "tongban-bench", targets: ["Benchmarks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
@@ -65,6 +66,13 @@ let package = Package(
             name: "CLI",
             dependencies: ["ServiceKit", argumentParser, logging],
             path: "Services/CLI",
+            swiftSettings: strict
+        ),
+
+        .executableTarget(
+            name: "Benchmarks",
+            dependencies: [argumentParser],
+            path: "Benchmarks",
             swiftSettings: strict
         ),
 
