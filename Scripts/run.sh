@@ -42,6 +42,12 @@ infra_start
 
 LOG_DIR="$PROFILE_DIR/logs"
 mkdir -p "$LOG_DIR"
+
+# Bearer tokens: a local key pair plays the identity provider's part (kept across runs).
+TOKEN_DIR="$PROFILE_DIR/tokens"
+"$BIN/tongban" token keygen --directory "$TOKEN_DIR" >/dev/null
+export TONGBAN_TOKEN_JWKS_FILE="$TOKEN_DIR/verification-keys.jwks"
+export TONGBAN_TOKEN_SIGNING_KEY_FILE="$TOKEN_DIR/signing-key.jwk"
 for service in "${services[@]}"; do
   upper="${service^^}"
   port_var="TONGBAN_${upper}_PORT"
@@ -70,6 +76,10 @@ Tongban is running.
   PostgreSQL   127.0.0.1:$PG_PORT, database $PG_DATABASE   (psql -h 127.0.0.1 -p $PG_PORT -U $PG_ADMIN_USER $PG_DATABASE)
   Kafka        $TONGBAN_KAFKA_BOOTSTRAP_SERVERS (Tansu)   (kcat -b $TONGBAN_KAFKA_BOOTSTRAP_SERVERS -L)
   logs         $LOG_DIR
+
+  A token for an officer (any role: tongban token issue --help):
+    export TONGBAN_TOKEN_SIGNING_KEY_FILE=$TONGBAN_TOKEN_SIGNING_KEY_FILE
+    $BIN/tongban token issue --role officer --subject officer-1 --department market-regulation --region 130100
 
 Press Ctrl-C to stop everything.
 INFO

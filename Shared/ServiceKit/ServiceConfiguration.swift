@@ -33,6 +33,12 @@ public struct ServiceConfiguration: Sendable {
     public var kafkaBootstrapServers: String
     public var logLevel: Logger.Level
     public var logFormat: LogFormat
+    /// The JSON Web Key Set that bearer tokens are verified with (public keys only).
+    public var tokenVerificationKeys: String
+    /// Tokens must carry this `iss` …
+    public var tokenIssuer: String
+    /// … and this `aud`.
+    public var tokenAudience: String
 
     public init(service: ServiceName, environment: EnvironmentVariables = .process) throws(ConfigurationError) {
         self.service = service
@@ -45,6 +51,9 @@ public struct ServiceConfiguration: Sendable {
         kafkaBootstrapServers = try environment.string("TONGBAN_KAFKA_BOOTSTRAP_SERVERS", default: "127.0.0.1:19092")
         logLevel = try environment.choice("TONGBAN_LOG_LEVEL", default: .info)
         logFormat = try environment.choice("TONGBAN_LOG_FORMAT", default: .json)
+        tokenVerificationKeys = try environment.jsonWebKeySet()
+        tokenIssuer = try environment.string("TONGBAN_TOKEN_ISSUER", default: "tongban-local")
+        tokenAudience = try environment.string("TONGBAN_TOKEN_AUDIENCE", default: "tongban")
     }
 
     /// The database URL with any password replaced, safe to log.
@@ -99,6 +108,29 @@ public struct EnvironmentVariables: Sendable {
             throw ConfigurationError(variable: name, problem: "\(value) is outside \(range.lowerBound)...\(range.upperBound)")
         }
         return value
+    }
+
+    /// The token verification keys: inline in TONGBAN_TOKEN_JWKS, or in the file TONGBAN_TOKEN_JWKS_FILE
+    /// names. There is no default: a service must never accept tokens signed by a key nobody chose.
+    func jsonWebKeySet() throws(ConfigurationError) -> String {
+        if let inline = values["TONGBAN_TOKEN_JWKS"] {
+            guard inline.contains("\"keys\"") else {
+                throw ConfigurationError(variable: "TONGBAN_TOKEN_JWKS", problem: "is not a JSON Web Key Set")
+            }
+            return inline
+        }
+        guard let path = values["TONGBAN_TOKEN_JWKS_FILE"] else {
+            throw ConfigurationError(
+                variable: "TONGBAN_TOKEN_JWKS_FILE",
+                problem: "is not set; point it at the token verification keys (`tongban token keygen` makes a pair)"
+            )
+        }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8),
+              text.contains("\"keys\"")
+        else {
+            throw ConfigurationError(variable: "TONGBAN_TOKEN_JWKS_FILE", problem: "'\(path)' is not a readable JSON Web Key Set")
+        }
+        return text
     }
 
     /// A value out of a fixed set, such as a log level.

@@ -1,19 +1,36 @@
 import Foundation
 public import Hummingbird
 public import Logging
-import ServiceLifecycle
+import Metrics
+public import ServiceLifecycle
 import UnixSignals
 
-/// Starts one Tongban service: reads its configuration, bootstraps logging, builds its application
-/// and runs it until SIGTERM or SIGINT, when it shuts down gracefully (HTTP first, then whatever
-/// the application's services hold, in reverse order of start).
+/// What a service's application is built from: its configuration, logger, metrics and token
+/// verifier. `ServiceRunner` makes one from the environment; tests make their own.
+public struct ServiceRuntime: Sendable {
+    public var configuration: ServiceConfiguration
+    public var logger: Logger
+    public var metrics: ServiceMetrics
+    public var tokenVerifier: TokenVerifier
+
+    public init(configuration: ServiceConfiguration, logger: Logger, metrics: ServiceMetrics, tokenVerifier: TokenVerifier) {
+        self.configuration = configuration
+        self.logger = logger
+        self.metrics = metrics
+        self.tokenVerifier = tokenVerifier
+    }
+}
+
+/// Starts one Tongban service: reads its configuration, bootstraps logging and metrics, builds its
+/// application and runs it until SIGTERM or SIGINT, when it shuts down gracefully: HTTP first, then
+/// the services it was given, in reverse order (consumers, producer, database).
 public enum ServiceRunner {
     /// Exit status for a configuration error (sysexits' EX_CONFIG), so supervisors can tell it apart.
     public static let configurationErrorStatus: Int32 = 78
 
     public static func main<App: ApplicationProtocol>(
         service: ServiceName,
-        buildApplication: @Sendable (ServiceConfiguration, Logger) async throws -> App
+        buildApplication: @Sendable (ServiceRuntime) async throws -> App
     ) async {
         let configuration: ServiceConfiguration
         do {
@@ -23,6 +40,8 @@ public enum ServiceRunner {
             exit(configurationErrorStatus)
         }
         bootstrapLogging(configuration)
+        let metrics = ServiceMetrics()
+        MetricsSystem.bootstrap(metrics.factory)
         var logger = Logger(label: "tongban.\(service.rawValue)")
         logger.logLevel = configuration.logLevel
         logger.info(
@@ -34,7 +53,13 @@ public enum ServiceRunner {
             ]
         )
         do {
-            let app = try await buildApplication(configuration, logger)
+            let verifier = try await TokenVerifier(
+                jwks: configuration.tokenVerificationKeys,
+                issuer: configuration.tokenIssuer,
+                audience: configuration.tokenAudience
+            )
+            let runtime = ServiceRuntime(configuration: configuration, logger: logger, metrics: metrics, tokenVerifier: verifier)
+            let app = try await buildApplication(runtime)
             try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
             logger.info("stopped")
         } catch {
@@ -63,7 +88,46 @@ public enum ServiceRunner {
     }
 }
 
-/// The routes every service answers, whatever else it does.
+/// The application every service is built on: problem+json errors, request ids, logs and metrics,
+/// bearer-token authentication, GET /healthz, /readyz (its database plus `readinessChecks`) and
+/// /metrics, then the service's own `routes`. `services` run beside the HTTP server in the order
+/// given — database, producer, consumers — and stop in reverse, after HTTP.
+public func buildServiceApplication(
+    runtime: ServiceRuntime,
+    readinessChecks: [any ReadinessCheck] = [],
+    services: [any Service] = [],
+    routes: (Router<TongbanRequestContext>) -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let configuration = runtime.configuration
+    let router = Router(context: TongbanRequestContext.self)
+    router.add(middleware: RequestLoggingMiddleware(metrics: runtime.metrics))
+    router.add(middleware: ProblemMiddleware())
+    router.add(middleware: AuthenticationMiddleware(verifier: runtime.tokenVerifier))
+
+    HealthController(service: configuration.service).addRoutes(to: router)
+    ReadinessController(checks: [PostgresReadinessCheck(databaseURL: configuration.databaseURL)] + readinessChecks)
+        .addRoutes(to: router)
+    router.get("metrics") { _, _ in
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: runtime.metrics.exposition()))
+        )
+    }
+    routes(router)
+
+    return Application(
+        router: router,
+        configuration: .init(
+            address: .hostname(configuration.httpHost, port: configuration.httpPort),
+            serverName: "tongban-\(configuration.service.rawValue)"
+        ),
+        services: services,
+        logger: runtime.logger
+    )
+}
+
+/// GET /healthz: the process is alive and serving HTTP. Readiness (its dependencies) is /readyz.
 public struct HealthController<Context: RequestContext>: Sendable {
     public let service: ServiceName
 
@@ -71,7 +135,6 @@ public struct HealthController<Context: RequestContext>: Sendable {
         self.service = service
     }
 
-    /// GET /healthz: the process is alive and serving HTTP. Readiness (its dependencies) is /readyz.
     public func addRoutes(to router: Router<Context>) {
         let body = HealthStatus(status: "pass", service: service.rawValue)
         router.get("healthz") { _, _ in body }
@@ -86,23 +149,4 @@ public struct HealthStatus: ResponseCodable, Equatable, Sendable {
         self.status = status
         self.service = service
     }
-}
-
-/// The application every service starts from: its health routes, bound to the configured address.
-public func buildServiceApplication(
-    configuration: ServiceConfiguration,
-    logger: Logger,
-    routes: (Router<BasicRequestContext>) -> Void = { _ in }
-) -> some ApplicationProtocol {
-    let router = Router()
-    HealthController(service: configuration.service).addRoutes(to: router)
-    routes(router)
-    return Application(
-        router: router,
-        configuration: .init(
-            address: .hostname(configuration.httpHost, port: configuration.httpPort),
-            serverName: "tongban-\(configuration.service.rawValue)"
-        ),
-        logger: logger
-    )
 }

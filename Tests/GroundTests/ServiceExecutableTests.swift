@@ -11,9 +11,19 @@ import Testing
 struct ServiceExecutableTests {
     static let services = ["intake", "relay", "approval", "seal", "evaluation"]
 
+    /// A token key pair made the way an operator makes one, with `tongban token keygen`; services
+    /// refuse to start without verification keys.
+    static func tokenKeys() async throws -> [String: String] {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(TestInfrastructure.uniqueName("tokens")).path
+        let made = try await runCLI(["token", "keygen", "--directory", folder], environment: [:])
+        #expect(made.status == 0)
+        return ["TONGBAN_TOKEN_JWKS_FILE": folder + "/verification-keys.jwks"]
+    }
+
     @Test("starts, answers /healthz, logs JSON lines and stops on SIGTERM or SIGINT", arguments: services, [SIGTERM, SIGINT])
     func lifecycle(service: String, signal: Int32) async throws {
-        let process = try ServiceProcess(executable: service, environment: ["TONGBAN_HTTP_PORT": "0", "TONGBAN_LOG_FORMAT": "json"])
+        let environment = try await Self.tokenKeys().merging(["TONGBAN_HTTP_PORT": "0", "TONGBAN_LOG_FORMAT": "json"]) { $1 }
+        let process = try ServiceProcess(executable: service, environment: environment)
         let port = try await listeningPort(of: process)
 
         let (body, status) = try await get("http://127.0.0.1:\(port)/healthz")
@@ -34,9 +44,16 @@ struct ServiceExecutableTests {
         #expect(lines.contains { $0.contains(#""message":"stopped""#) })
     }
 
+    @Test("without token verification keys a service refuses to start, naming the setting")
+    func missingTokenKeys() async throws {
+        let process = try ServiceProcess(executable: "intake", environment: ["TONGBAN_HTTP_PORT": "0"])
+        #expect(try await process.waitForExit() == 78)
+        #expect(process.logLines.contains { $0.contains("TONGBAN_TOKEN_JWKS_FILE") })
+    }
+
     @Test("a malformed setting stops start-up with the variable named and exit status 78")
     func malformedConfiguration() async throws {
-        let process = try ServiceProcess(executable: "approval", environment: ["TONGBAN_HTTP_PORT": "eighty"])
+        let process = try ServiceProcess(executable: "approval", environment: try await Self.tokenKeys().merging(["TONGBAN_HTTP_PORT": "eighty"]) { $1 })
         #expect(try await process.waitForExit() == 78)
         #expect(process.logLines.contains { $0.contains("TONGBAN_HTTP_PORT") && $0.contains("eighty") })
     }
@@ -45,8 +62,9 @@ struct ServiceExecutableTests {
     func operatorStatus() async throws {
         var addresses: [String: String] = [:]
         var processes: [String: ServiceProcess] = [:]
+        let keys = try await Self.tokenKeys()
         for service in Self.services {
-            let process = try ServiceProcess(executable: service, environment: ["TONGBAN_HTTP_PORT": "0"])
+            let process = try ServiceProcess(executable: service, environment: keys.merging(["TONGBAN_HTTP_PORT": "0"]) { $1 })
             processes[service] = process
             addresses["TONGBAN_\(service.uppercased())_URL"] = "http://127.0.0.1:\(try await listeningPort(of: process))"
         }

@@ -10,8 +10,7 @@ import Testing
 struct HealthRouteTests {
     @Test("GET /healthz answers 200 with the service's name", arguments: ServiceName.allCases)
     func healthz(service: ServiceName) async throws {
-        let configuration = try ServiceConfiguration(service: service, environment: EnvironmentVariables([:]))
-        let app = buildServiceApplication(configuration: configuration, logger: Logger(label: "test"))
+        let app = buildServiceApplication(runtime: try await KitApplication().runtime(service: service))
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)

@@ -4,9 +4,12 @@ import Testing
 
 @Suite("service configuration from the environment")
 struct ServiceConfigurationTests {
+    /// What every service needs at the least: the keys its tokens are verified with.
+    static let keys = ["TONGBAN_TOKEN_JWKS": TokenSigningKey.generate().verificationJWKS]
+
     @Test("defaults fit the local set-up")
     func defaults() throws {
-        let configuration = try ServiceConfiguration(service: .seal, environment: EnvironmentVariables([:]))
+        let configuration = try ServiceConfiguration(service: .seal, environment: EnvironmentVariables(Self.keys))
         #expect(configuration.httpHost == "127.0.0.1")
         #expect(configuration.httpPort == 8084)
         #expect(configuration.kafkaBootstrapServers == "127.0.0.1:19092")
@@ -22,7 +25,7 @@ struct ServiceConfigurationTests {
             "TONGBAN_LOG_LEVEL": "DEBUG",
             "TONGBAN_LOG_FORMAT": "text",
             "TONGBAN_KAFKA_BOOTSTRAP_SERVERS": "kafka-1:9092,kafka-2:9092",
-        ]))
+        ].merging(Self.keys) { $1 }))
         #expect(configuration.httpHost == "0.0.0.0")
         #expect(configuration.httpPort == 9000)
         #expect(configuration.logLevel == .debug)
@@ -38,7 +41,17 @@ struct ServiceConfigurationTests {
     ])
     func malformed(variable: String, value: String, problem: String) {
         #expect(throws: ConfigurationError(variable: variable, problem: problem)) {
-            try ServiceConfiguration(service: .approval, environment: EnvironmentVariables([variable: value]))
+            try ServiceConfiguration(service: .approval, environment: EnvironmentVariables(Self.keys.merging([variable: value]) { $1 }))
+        }
+    }
+
+    @Test("without token verification keys a service does not start")
+    func missingKeys() {
+        #expect(throws: ConfigurationError.self) {
+            try ServiceConfiguration(service: .intake, environment: EnvironmentVariables([:]))
+        }
+        #expect(throws: ConfigurationError(variable: "TONGBAN_TOKEN_JWKS_FILE", problem: "'/nonexistent/keys.jwks' is not a readable JSON Web Key Set")) {
+            try ServiceConfiguration(service: .intake, environment: EnvironmentVariables(["TONGBAN_TOKEN_JWKS_FILE": "/nonexistent/keys.jwks"]))
         }
     }
 
@@ -46,7 +59,7 @@ struct ServiceConfigurationTests {
     func redaction() throws {
         let configuration = try ServiceConfiguration(service: .relay, environment: EnvironmentVariables([
             "TONGBAN_DATABASE_URL": "postgresql://relay:s3cr%40t@db.example:5432/tongban?sslmode=require",
-        ]))
+        ].merging(Self.keys) { $1 }))
         #expect(configuration.redactedDatabaseURL == "postgresql://relay:***@db.example:5432/tongban?sslmode=require")
         #expect(redactingPassword(in: "postgresql://relay@db/tongban") == "postgresql://relay@db/tongban")
     }

@@ -1,0 +1,107 @@
+import Foundation
+import HTTPTypes
+public import Hummingbird
+import Logging
+import NIOCore
+
+/// The request context of every Tongban service: who is calling (set by `AuthenticationMiddleware`),
+/// the request id (set by `RequestLoggingMiddleware`), and JSON decoding whose failures become
+/// 400 problems naming the field.
+public struct TongbanRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The caller, when the request carried a valid bearer token.
+    public var principal: Principal?
+    public var requestID: String
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        principal = nil
+        requestID = ""
+    }
+
+    public var requestDecoder: ProblemReportingJSONDecoder { ProblemReportingJSONDecoder() }
+
+    /// Applications and staff send small JSON documents; anything bigger is refused with 413.
+    public var maxUploadSize: Int { 1024 * 1024 }
+
+    /// The authenticated caller, who must hold one of `roles` (any role when none are given).
+    /// 401 without a valid token, 403 with the wrong role.
+    public func requirePrincipal(_ roles: Role...) throws(Problem) -> Principal {
+        guard let principal else {
+            throw .unauthenticated("This request needs a bearer token.")
+        }
+        try principal.require(roles)
+        return principal
+    }
+}
+
+/// Decodes JSON request bodies; a body that is not JSON, or a field of the wrong type, missing or
+/// invalid, becomes a 400 problem that says which field and why.
+public struct ProblemReportingJSONDecoder: RequestDecoder {
+    public init() {}
+
+    public func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
+        if let contentType = request.headers[.contentType]?.lowercased(),
+           !(contentType.hasPrefix("application/json") || contentType.contains("+json")) {
+            throw Problem(
+                type: .unsupportedMediaType,
+                status: .unsupportedMediaType,
+                title: "Unsupported media type",
+                detail: "Send the body as application/json, not \(contentType)."
+            )
+        }
+        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        do {
+            return try decoder.decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let error as DecodingError {
+            throw Problem(decoding: error)
+        }
+    }
+}
+
+extension Problem {
+    /// Translates Foundation's decoding errors into what a client can act on.
+    init(decoding error: DecodingError) {
+        switch error {
+        case .keyNotFound(let key, let context):
+            self = .validation([FieldError(field: jsonPath(context.codingPath + [key]), problem: "is required")])
+        case .valueNotFound(_, let context):
+            self = .validation([FieldError(field: jsonPath(context.codingPath), problem: "must not be null")])
+        case .typeMismatch(let type, let context):
+            self = .validation([FieldError(field: jsonPath(context.codingPath), problem: "must be \(jsonTypeName(type))")])
+        case .dataCorrupted(let context) where context.codingPath.isEmpty:
+            self = .malformedRequest("The body is not valid JSON.")
+        case .dataCorrupted(let context):
+            self = .validation([FieldError(field: jsonPath(context.codingPath), problem: context.debugDescription)])
+        @unknown default:
+            self = .malformedRequest("The body could not be read.")
+        }
+    }
+}
+
+/// `applicant.idNumber`, `materials[2].code`.
+func jsonPath(_ codingPath: [any CodingKey]) -> String {
+    var path = ""
+    for key in codingPath {
+        if let index = key.intValue {
+            path += "[\(index)]"
+        } else {
+            path += path.isEmpty ? key.stringValue : "." + key.stringValue
+        }
+    }
+    return path.isEmpty ? "(body)" : path
+}
+
+private func jsonTypeName(_ type: Any.Type) -> String {
+    switch type {
+    case is String.Type: "a string"
+    case is Bool.Type: "true or false"
+    case is Int.Type, is Int32.Type, is Int64.Type, is UInt.Type: "a whole number"
+    case is Double.Type, is Float.Type, is Decimal.Type: "a number"
+    case is [Any].Type: "an array"
+    case is [String: Any].Type: "an object"
+    default: "a value of the right kind"
+    }
+}
