@@ -68,6 +68,12 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .target(
+            name: "Messaging",
+            path: "Shared/Messaging",
+            swiftSettings: strict
+        ),
+
         service("Intake"),
         service("Relay"),
         service("Approval"),
@@ -75,7 +81,7 @@ let package = Package(
         service("Evaluation"),
         .executableTarget(
             name: "CLI",
-            dependencies: ["ServiceKit", argumentParser, logging],
+            dependencies: ["ServiceKit", "Messaging", argumentParser, logging],
             path: "Services/CLI",
             swiftSettings: strict
         ),
@@ -96,6 +102,12 @@ let package = Package(
             name: "GroundTests",
             dependencies: ["CRdKafka", "CLibPQ", "TestSupport"],
             path: "Tests/GroundTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MessagingTests",
+            dependencies: ["Messaging", "TestSupport"],
+            path: "Tests/MessagingTests",
             swiftSettings: strict
         ),
         .testTarget(
