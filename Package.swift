@@ -69,6 +69,11 @@ let package = Package(
         ),
 
         .target(
+            name: "Domain",
+            path: "Shared/Domain",
+            swiftSettings: strict
+        ),
+        .target(
             name: "Messaging",
             path: "Shared/Messaging",
             swiftSettings: strict
@@ -102,6 +107,12 @@ let package = Package(
             name: "GroundTests",
             dependencies: ["CRdKafka", "CLibPQ", "TestSupport"],
             path: "Tests/GroundTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "DomainTests",
+            dependencies: ["Domain"],
+            path: "Tests/DomainTests",
             swiftSettings: strict
         ),
         .testTarget(
