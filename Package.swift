@@ -57,6 +57,13 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .target(
+            name: "Postgres",
+            dependencies: ["CLibPQ", logging, lifecycle],
+            path: "Shared/Postgres",
+            swiftSettings: strict
+        ),
+
         service("Intake"),
         service("Relay"),
         service("Approval"),
@@ -64,14 +71,14 @@ let package = Package(
         service("Evaluation"),
         .executableTarget(
             name: "CLI",
-            dependencies: ["ServiceKit", argumentParser, logging],
+            dependencies: ["ServiceKit", "Postgres", argumentParser, logging],
             path: "Services/CLI",
             swiftSettings: strict
         ),
 
         .executableTarget(
             name: "Benchmarks",
-            dependencies: [argumentParser],
+            dependencies: ["Postgres", argumentParser],
             path: "Benchmarks",
             swiftSettings: strict
         ),
@@ -85,6 +92,12 @@ let package = Package(
             name: "GroundTests",
             dependencies: ["CRdKafka", "CLibPQ", "TestSupport"],
             path: "Tests/GroundTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "PostgresTests",
+            dependencies: ["Postgres", "TestSupport", logging],
+            path: "Tests/PostgresTests",
             swiftSettings: strict
         ),
         .testTarget(
