@@ -3,7 +3,9 @@
 ///
 ///     for (number, accepted) in try rows.decode((String, Bool).self) { … }
 ///
-/// or into `Decodable` records by column name (`decode(CaseRow.self, keys: .convertFromSnakeCase)`).
+/// or into `Decodable` records by column name (`decodeRecords(CaseRow.self, keys: .convertFromSnakeCase)`).
+/// (A separate name, because Int, String and the like are Decodable too: one `decode` for both
+/// would leave the compiler to pick between a column and a record.)
 public struct PostgresRows: Sendable, RandomAccessCollection {
     let result: LibpqResult
     private let columnIndex: [String: Int]
@@ -37,11 +39,20 @@ public struct PostgresRows: Sendable, RandomAccessCollection {
         return decoded
     }
 
+    /// Every row's single column: `decode(Int.self)`. (The tuple form covers this in principle, but
+    /// the compiler infers a one-element pack poorly in expressions such as `== [1]`.)
+    public func decode<Column: PostgresDecodable>(_ column: Column.Type) throws(PostgresError) -> [Column] {
+        var decoded: [Column] = []
+        decoded.reserveCapacity(count)
+        for row in self { decoded.append(try row.decode(Column.self)) }
+        return decoded
+    }
+
     /// Every row as a `Decodable` record, its properties read from the columns of the same name.
-    public func decode<Record: Decodable>(_ record: Record.Type, keys: PostgresColumnKeys = .useDefaultKeys) throws(PostgresError) -> [Record] {
+    public func decodeRecords<Record: Decodable>(_ record: Record.Type, keys: PostgresColumnKeys = .useDefaultKeys) throws(PostgresError) -> [Record] {
         var decoded: [Record] = []
         decoded.reserveCapacity(count)
-        for row in self { decoded.append(try row.decode(Record.self, keys: keys)) }
+        for row in self { decoded.append(try row.decodeRecord(Record.self, keys: keys)) }
         return decoded
     }
 
@@ -78,9 +89,7 @@ public struct PostgresRow: Sendable {
     public func decode<each Column: PostgresDecodable>(_ columns: (repeat each Column).Type) throws(PostgresError) -> (repeat each Column) {
         var expected = 0
         for _ in repeat (each Column).self { expected += 1 }
-        guard expected == columnCount else {
-            throw PostgresError(.decodingFailed, message: "decoding \(expected) columns from a row of \(columnCount)")
-        }
+        try checkColumnCount(expected)
         var column = 0
         func next<Value: PostgresDecodable>(_ type: Value.Type) throws(PostgresError) -> Value {
             defer { column += 1 }
@@ -89,9 +98,21 @@ public struct PostgresRow: Sendable {
         return (repeat try next((each Column).self))
     }
 
+    /// The row's single column.
+    public func decode<Column: PostgresDecodable>(_ column: Column.Type) throws(PostgresError) -> Column {
+        try checkColumnCount(1)
+        return try withExtendedLifetime(rows.result) { () throws(PostgresError) in try Column.decode(from: cell(0)) }
+    }
+
+    private func checkColumnCount(_ expected: Int) throws(PostgresError) {
+        guard expected == columnCount else {
+            throw PostgresError(.decodingFailed, message: "decoding \(expected) columns from a row of \(columnCount)")
+        }
+    }
+
     /// The row as a `Decodable` record, its properties read from the columns of the same name.
     /// Properties of a non-PostgreSQL Codable type are read from json or jsonb columns.
-    public func decode<Record: Decodable>(_ record: Record.Type, keys: PostgresColumnKeys = .useDefaultKeys) throws(PostgresError) -> Record {
+    public func decodeRecord<Record: Decodable>(_ record: Record.Type, keys: PostgresColumnKeys = .useDefaultKeys) throws(PostgresError) -> Record {
         do {
             return try withExtendedLifetime(rows.result) {
                 try Record(from: PostgresRowDecoder(row: self, keys: keys))
