@@ -129,53 +129,6 @@ struct PostgresBenchmark: AsyncParsableCommand {
     }
 }
 
-/// pgbench with the custom script. The connection goes through PG* environment variables, the
-/// password only in the child's PGPASSWORD: nothing secret is on its command line or printed.
-struct PgbenchRun {
-    let executable: String
-    let script: String
-    let clients: Int
-    let connection: PostgresConnectionString
-
-    func arguments(seconds: Int) -> [String] {
-        ["-n", "-M", "extended", "-f", script, "-c", "\(clients)", "-j", "\(min(clients, ProcessInfo.processInfo.activeProcessorCount))", "-T", "\(seconds)"]
-    }
-
-    func commandLine(seconds: Int) -> String {
-        ([executable] + arguments(seconds: seconds)).joined(separator: " ")
-    }
-
-    func rate(seconds: Int) async throws -> Double {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments(seconds: seconds)
-        var environment = ProcessInfo.processInfo.environment
-        let variables = ["host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "dbname": "PGDATABASE", "password": "PGPASSWORD"]
-        for (keyword, variable) in variables {
-            if let value = connection[keyword] { environment[variable] = value }
-        }
-        process.environment = environment
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        // Waits without blocking a thread of the cooperative pool.
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
-        }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        guard status == 0,
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
-              let rate = Double(line.dropFirst("tps = ".count).prefix { $0 != " " })
-        else {
-            let problem = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw ValidationError("pgbench exited with status \(status): \(problem)\(text)")
-        }
-        return rate
-    }
-}
-
 extension String {
     func leftPadded(to width: Int) -> String {
         String(repeating: " ", count: max(0, width - count)) + self
