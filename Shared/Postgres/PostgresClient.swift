@@ -15,6 +15,9 @@ import Synchronization
 /// before it is handed out, and replaced, so the next statement simply succeeds. A statement that
 /// was already sent when the connection broke fails with `.connectionLost` and is not retried, since
 /// the server may have run it; the broken connection is dropped and its slot reopened on demand.
+///
+/// Cancelling a task stops it waiting for a connection (`.cancelled`), but does not interrupt a
+/// statement already sent: `statementTimeout` is what bounds those.
 public final class PostgresClient: Sendable {
     public let configuration: Configuration
     let logger: Logger

@@ -35,6 +35,33 @@ struct ServiceSchemaTests {
         }
     }
 
+    @Test("tongban database migrate applies a folder of migrations as the service, and names a changed file")
+    func commandLineMigrate() async throws {
+        let admin = TestDatabase.client()
+        defer { admin.close() }
+        try await PostgresServiceSchema.setUp(Self.services.map { PostgresServiceSchema(name: $0, password: Self.passwords[$0]!) }, on: admin)
+        // The intake schema outlives a test run on a developer's cluster: start its migrations afresh.
+        _ = try await admin.query("DROP TABLE IF EXISTS intake.schema_migrations")
+        let table = TestDatabase.uniqueSchemaName()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(table, isDirectory: true)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let migration = folder.appendingPathComponent("0001_create_\(table).sql")
+        try "CREATE TABLE \(table) (number text PRIMARY KEY);".write(to: migration, atomically: true, encoding: .utf8)
+
+        let tongban = TestInfrastructure.binaryDirectory.appendingPathComponent("tongban").path
+        let environment = ["TONGBAN_DATABASE_URL": try TestDatabase.url(user: "intake", password: Self.passwords["intake"]!)]
+        let first = try await runCommand(tongban, ["database", "migrate", "intake", "--directory", folder.path], environment: environment)
+        #expect(first.status == 0)
+        #expect(first.output.contains("applied 0001_create_\(table).sql"))
+        let owner = try await admin.query("SELECT tableowner::text FROM pg_tables WHERE schemaname = 'intake' AND tablename = \(table)").decode(String.self)
+        #expect(owner == ["intake"])
+
+        try "CREATE TABLE \(table) (number text PRIMARY KEY, extra int);".write(to: migration, atomically: true, encoding: .utf8)
+        let refused = try ChildProcess(executable: tongban, arguments: ["database", "migrate", "intake", "--directory", folder.path], environment: environment)
+        #expect(try await refused.waitForExit() != 0)
+        #expect(refused.errorLines.joined().contains("0001_create_\(table).sql"))
+    }
+
     @Test("the approval role cannot read or write the intake schema, nor create in public; each uses its own")
     func isolation() async throws {
         let admin = TestDatabase.client()
