@@ -96,7 +96,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PostgresTests",
-            dependencies: ["Postgres", "TestSupport", logging],
+            dependencies: ["Postgres", "TestSupport"],
             path: "Tests/PostgresTests",
             swiftSettings: strict
         ),

@@ -61,7 +61,8 @@ public typealias PostgresCodable = PostgresEncodable & PostgresDecodable
 /// One column of one row, handed to `PostgresDecodable.decode(from:)`.
 public struct PostgresCell {
     public let dataType: PostgresDataType
-    /// The column's bytes in binary format; nil for NULL. Valid only during `decode(from:)`.
+    /// The column's bytes in binary format; nil for NULL. Valid while the cell exists (it keeps
+    /// its result alive); copy them to keep them longer.
     public let bytes: UnsafeRawBufferPointer?
     let result: LibpqResult
     let column: Int

@@ -93,7 +93,7 @@ public struct PostgresRow: Sendable {
         var column = 0
         func next<Value: PostgresDecodable>(_ type: Value.Type) throws(PostgresError) -> Value {
             defer { column += 1 }
-            return try withExtendedLifetime(rows.result) { () throws(PostgresError) in try Value.decode(from: cell(column)) }
+            return try Value.decode(from: cell(column))
         }
         return (repeat try next((each Column).self))
     }
@@ -101,7 +101,7 @@ public struct PostgresRow: Sendable {
     /// The row's single column.
     public func decode<Column: PostgresDecodable>(_ column: Column.Type) throws(PostgresError) -> Column {
         try checkColumnCount(1)
-        return try withExtendedLifetime(rows.result) { () throws(PostgresError) in try Column.decode(from: cell(0)) }
+        return try Column.decode(from: cell(0))
     }
 
     private func checkColumnCount(_ expected: Int) throws(PostgresError) {
@@ -114,9 +114,7 @@ public struct PostgresRow: Sendable {
     /// Properties of a non-PostgreSQL Codable type are read from json or jsonb columns.
     public func decodeRecord<Record: Decodable>(_ record: Record.Type, keys: PostgresColumnKeys = .useDefaultKeys) throws(PostgresError) -> Record {
         do {
-            return try withExtendedLifetime(rows.result) {
-                try Record(from: PostgresRowDecoder(row: self, keys: keys))
-            }
+            return try Record(from: PostgresRowDecoder(row: self, keys: keys))
         } catch let error as PostgresError {
             throw error
         } catch {
