@@ -69,6 +69,12 @@ let package = Package(
         ),
 
         .target(
+            name: "Postgres",
+            dependencies: ["CLibPQ", logging, lifecycle],
+            path: "Shared/Postgres",
+            swiftSettings: strict
+        ),
+        .target(
             name: "Domain",
             path: "Shared/Domain",
             swiftSettings: strict
@@ -86,14 +92,14 @@ let package = Package(
         service("Evaluation"),
         .executableTarget(
             name: "CLI",
-            dependencies: ["ServiceKit", "Messaging", argumentParser, logging],
+            dependencies: ["ServiceKit", "Messaging", "Postgres", argumentParser, logging],
             path: "Services/CLI",
             swiftSettings: strict
         ),
 
         .executableTarget(
             name: "Benchmarks",
-            dependencies: [argumentParser],
+            dependencies: ["Postgres", argumentParser],
             path: "Benchmarks",
             swiftSettings: strict
         ),
@@ -107,6 +113,12 @@ let package = Package(
             name: "GroundTests",
             dependencies: ["CRdKafka", "CLibPQ", "TestSupport"],
             path: "Tests/GroundTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "PostgresTests",
+            dependencies: ["Postgres", "TestSupport"],
+            path: "Tests/PostgresTests",
             swiftSettings: strict
         ),
         .testTarget(

@@ -40,6 +40,10 @@ BIN="$(swift build --show-bin-path)"
 
 infra_start
 
+# A login role and a schema per service; TONGBAN_<SERVICE>_DB_PASSWORD overrides the local default.
+say_step "setting up each service's database role and schema"
+"$BIN/tongban" database setup | sed "s/^/[run]   /" >&2
+
 LOG_DIR="$PROFILE_DIR/logs"
 mkdir -p "$LOG_DIR"
 
@@ -53,7 +57,10 @@ for service in "${services[@]}"; do
   port_var="TONGBAN_${upper}_PORT"
   port="${!port_var:-${default_ports[$service]}}"
   export "TONGBAN_${upper}_URL=http://127.0.0.1:$port"
-  TONGBAN_HTTP_PORT="$port" "$BIN/$service" >>"$LOG_DIR/$service.log" 2>&1 &
+  password_var="TONGBAN_${upper}_DB_PASSWORD"
+  password="${!password_var:-$service-local-password}"
+  TONGBAN_HTTP_PORT="$port" TONGBAN_DATABASE_URL="postgresql://$service:$password@127.0.0.1:$PG_PORT/$PG_DATABASE" \
+    "$BIN/$service" >>"$LOG_DIR/$service.log" 2>&1 &
   pids[$service]=$!
 done
 

@@ -69,7 +69,8 @@ public struct ProblemMiddleware: RouterMiddleware {
         } catch let error as HTTPError {
             return Problem(httpError: error).response(instance: request.uri.path, requestID: context.requestID)
         } catch {
-            context.logger.error("unexpected error", metadata: ["error": .string(String(reflecting: error))])
+            // The description only: errors from the database keep the rows they quote out of it.
+            context.logger.error("unexpected error", metadata: ["error": .string(String(describing: error))])
             return Problem.internalError(requestID: context.requestID).response(instance: request.uri.path, requestID: context.requestID)
         }
     }

@@ -63,7 +63,8 @@ public enum ServiceRunner {
             try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
             logger.info("stopped")
         } catch {
-            logger.error("stopped by an error", metadata: ["error": "\(String(reflecting: error))"])
+            // The error's description, never its reflection: database errors keep row data out of it.
+            logger.error("stopped by an error", metadata: ["error": "\(error)"])
             exit(1)
         }
     }
