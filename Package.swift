@@ -57,7 +57,7 @@ let package = Package(
         .target(
             name: "ServiceKit",
             dependencies: [
-                "CLibPQ", hummingbird, lifecycle, unixSignals, logging,
+                "Postgres", hummingbird, lifecycle, unixSignals, logging,
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

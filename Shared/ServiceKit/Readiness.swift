@@ -1,8 +1,4 @@
-import CLibPQ
-import Dispatch
-#if canImport(Glibc)
-import Glibc
-#endif
+public import Postgres
 import Hummingbird
 
 /// Something a service needs before it can do useful work — its database, its broker.
@@ -46,47 +42,21 @@ struct ReadinessController {
     }
 }
 
-/// The service's PostgreSQL answers (libpq's PQping: the server accepts connections; no
-/// credentials are sent, so nothing secret can leak through this check).
+/// The service's PostgreSQL accepts connections.
 public struct PostgresReadinessCheck: ReadinessCheck {
     public let name = "postgresql"
-    let databaseURL: String
+    let client: PostgresClient
 
-    public init(databaseURL: String) {
-        self.databaseURL = databaseURL
+    public init(client: PostgresClient) {
+        self.client = client
     }
 
     public func check() async throws {
-        let url = databaseURL
-        // PQping blocks on the network: keep it off the cooperative pool.
-        let result = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let keywords = ["dbname", "connect_timeout"]
-                let values = [url, "2"]
-                let status = withArrayOfCStrings(keywords) { keywordPointers in
-                    withArrayOfCStrings(values) { valuePointers in
-                        PQpingParams(keywordPointers, valuePointers, 1)
-                    }
-                }
-                continuation.resume(returning: status)
-            }
-        }
-        switch result {
-        case PQPING_OK: return
-        case PQPING_REJECT: throw ReadinessFailure(description: "refusing connections")
-        case PQPING_NO_RESPONSE: throw ReadinessFailure(description: "no response")
-        default: throw ReadinessFailure(description: "connection settings not usable")
-        }
+        let ping = await client.ping()
+        guard ping == .accepting else { throw ReadinessFailure(description: "\(ping)") }
     }
 }
 
 struct ReadinessFailure: Error, CustomStringConvertible {
     var description: String
-}
-
-/// A NULL-terminated array of C strings, alive for the duration of `body`.
-private func withArrayOfCStrings<Result>(_ strings: [String], _ body: ([UnsafePointer<CChar>?]) -> Result) -> Result {
-    let copies = strings.map { strdup($0) }
-    defer { copies.forEach { free($0) } }
-    return body(copies.map { $0.map { UnsafePointer($0) } } + [nil])
 }

@@ -2,28 +2,32 @@ import Foundation
 public import Hummingbird
 public import Logging
 import Metrics
+public import Postgres
 public import ServiceLifecycle
 import UnixSignals
 
-/// What a service's application is built from: its configuration, logger, metrics and token
-/// verifier. `ServiceRunner` makes one from the environment; tests make their own.
+/// What a service's application is built from: its configuration, logger, metrics, token verifier
+/// and database. `ServiceRunner` makes one from the environment; tests make their own.
 public struct ServiceRuntime: Sendable {
     public var configuration: ServiceConfiguration
     public var logger: Logger
     public var metrics: ServiceMetrics
     public var tokenVerifier: TokenVerifier
+    /// The pool on the service's own schema, as its own role.
+    public var database: PostgresClient
 
     public init(configuration: ServiceConfiguration, logger: Logger, metrics: ServiceMetrics, tokenVerifier: TokenVerifier) {
         self.configuration = configuration
         self.logger = logger
         self.metrics = metrics
         self.tokenVerifier = tokenVerifier
+        database = PostgresClient(configuration: .init(url: configuration.databaseURL), logger: logger)
     }
 }
 
 /// Starts one Tongban service: reads its configuration, bootstraps logging and metrics, builds its
 /// application and runs it until SIGTERM or SIGINT, when it shuts down gracefully: HTTP first, then
-/// the services it was given, in reverse order (consumers, producer, database).
+/// the services it was given and finally the database pool, in reverse order of start.
 public enum ServiceRunner {
     /// Exit status for a configuration error (sysexits' EX_CONFIG), so supervisors can tell it apart.
     public static let configurationErrorStatus: Int32 = 78
@@ -91,8 +95,8 @@ public enum ServiceRunner {
 
 /// The application every service is built on: problem+json errors, request ids, logs and metrics,
 /// bearer-token authentication, GET /healthz, /readyz (its database plus `readinessChecks`) and
-/// /metrics, then the service's own `routes`. `services` run beside the HTTP server in the order
-/// given — database, producer, consumers — and stop in reverse, after HTTP.
+/// /metrics, then the service's own `routes`. The database pool and then `services` (producer,
+/// consumers) run beside the HTTP server in that order, and stop in reverse, after HTTP.
 public func buildServiceApplication(
     runtime: ServiceRuntime,
     readinessChecks: [any ReadinessCheck] = [],
@@ -106,7 +110,7 @@ public func buildServiceApplication(
     router.add(middleware: AuthenticationMiddleware(verifier: runtime.tokenVerifier))
 
     HealthController(service: configuration.service).addRoutes(to: router)
-    ReadinessController(checks: [PostgresReadinessCheck(databaseURL: configuration.databaseURL)] + readinessChecks)
+    ReadinessController(checks: [PostgresReadinessCheck(client: runtime.database)] + readinessChecks)
         .addRoutes(to: router)
     router.get("metrics") { _, _ in
         Response(
@@ -123,7 +127,7 @@ public func buildServiceApplication(
             address: .hostname(configuration.httpHost, port: configuration.httpPort),
             serverName: "tongban-\(configuration.service.rawValue)"
         ),
-        services: services,
+        services: [runtime.database] + services,
         logger: runtime.logger
     )
 }
