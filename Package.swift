@@ -15,6 +15,7 @@ let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "sw
 let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
 
 /// One executable per service; each is built on ServiceKit and tells its whole story in its own folder.
 func service(_ name: String) -> Target {
@@ -44,6 +45,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         // C libraries from the system, found through pkg-config.
@@ -54,6 +57,16 @@ let package = Package(
             name: "ServiceKit",
             dependencies: [hummingbird, lifecycle, unixSignals, logging],
             path: "Shared/ServiceKit",
+            swiftSettings: strict
+        ),
+
+        .target(
+            name: "Kafka",
+            dependencies: [
+                "CRdKafka", logging, metrics, lifecycle,
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            path: "Shared/Kafka",
             swiftSettings: strict
         ),
 
@@ -71,7 +84,7 @@ let package = Package(
 
         .executableTarget(
             name: "Benchmarks",
-            dependencies: [argumentParser],
+            dependencies: ["Kafka", argumentParser, logging],
             path: "Benchmarks",
             swiftSettings: strict
         ),
@@ -95,6 +108,16 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/ServiceKitTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KafkaTests",
+            dependencies: [
+                "Kafka", "CRdKafka", "TestSupport", logging, metrics, lifecycle,
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            path: "Tests/KafkaTests",
             swiftSettings: strict
         ),
     ]
