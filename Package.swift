@@ -15,6 +15,7 @@ let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "sw
 let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
 
 /// One executable per service; each is built on ServiceKit and tells its whole story in its own folder.
 func service(_ name: String) -> Target {
@@ -48,6 +49,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         // C libraries from the system, found through pkg-config.
@@ -69,6 +71,15 @@ let package = Package(
         ),
 
         .target(
+            name: "Kafka",
+            dependencies: [
+                "CRdKafka", logging, metrics, lifecycle,
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            path: "Shared/Kafka",
+            swiftSettings: strict
+        ),
+        .target(
             name: "Postgres",
             dependencies: ["CLibPQ", logging, lifecycle],
             path: "Shared/Postgres",
@@ -81,6 +92,7 @@ let package = Package(
         ),
         .target(
             name: "Messaging",
+            dependencies: ["Kafka", "Postgres", logging, metrics, lifecycle],
             path: "Shared/Messaging",
             swiftSettings: strict
         ),
@@ -99,7 +111,7 @@ let package = Package(
 
         .executableTarget(
             name: "Benchmarks",
-            dependencies: ["Postgres", argumentParser],
+            dependencies: ["Kafka", "Postgres", argumentParser, logging],
             path: "Benchmarks",
             swiftSettings: strict
         ),
@@ -141,6 +153,16 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/ServiceKitTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KafkaTests",
+            dependencies: [
+                "Kafka", "CRdKafka", "TestSupport", logging, metrics, lifecycle,
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            path: "Tests/KafkaTests",
             swiftSettings: strict
         ),
     ]

@@ -1,1 +1,3 @@
 #include <librdkafka/rdkafka.h>
+/* librdkafka's in-process mock cluster, for unit tests of the Kafka wrapper. */
+#include <librdkafka/rdkafka_mock.h>

@@ -1,0 +1,161 @@
+public import Logging
+public import Metrics
+public import ServiceLifecycle
+import Synchronization
+
+/// A member of a consumer group that reads its share of the partitions of some topics.
+///
+/// Nothing is committed automatically: the caller stores the offset of each message it has
+/// processed (``storeOffset(_:)``) and commits (``commit()``), or does both at once
+/// (``commit(_:)``). Before partitions move to another member, and when the consumer leaves, the
+/// stored offsets are committed, so the next owner starts right after what was processed; what
+/// was not processed is read again (at least once).
+///
+/// ``run()`` joins the group and fetches on a thread of its own; ``messages`` hands the messages
+/// over. A graceful shutdown commits, leaves the group cleanly and ends ``messages``.
+public final class KafkaConsumer: Service, Sendable {
+    /// The messages fetched for this consumer. Iterate it from one task at a time.
+    public let messages: KafkaConsumerMessages
+
+    private let client: RDKafkaClient
+    private let buffer: KafkaConsumerMessageBuffer
+    private let topics: [String]
+    private let logger: Logger
+    private let runCalled = Atomic(false)
+    private let stopRequested = Atomic(false)
+    private let pollThread: BlockingCallThread
+    /// Commits and other blocking requests, so they never wait behind a poll.
+    private let requestThread: BlockingCallThread
+
+    /// Most messages taken from librdkafka in one go.
+    static let batchSize = 1000
+    private static let pollTimeout = Duration.milliseconds(100)
+
+    /// A consumer in ``KafkaConfiguration/groupID``'s group for `topics`; it joins when ``run()`` starts.
+    public init(
+        configuration: KafkaConfiguration,
+        topics: [String],
+        logger: Logger,
+        metricsFactory: (any MetricsFactory)? = nil
+    ) throws(KafkaError) {
+        guard !topics.isEmpty else {
+            throw KafkaError(.subscriptionFailed, "no topics to subscribe to")
+        }
+        let settings = try configuration.librdkafkaSettings(for: .consumer)
+        let buffer = KafkaConsumerMessageBuffer(capacity: 10 * Self.batchSize)
+        let statistics = configuration.statisticsInterval.map { _ in
+            RDKafkaStatisticsRecorder(
+                factory: metricsFactory ?? MetricsSystem.factory,
+                clientID: configuration.clientID,
+                role: .consumer,
+                group: configuration.groupID
+            )
+        }
+        var logger = logger
+        logger[metadataKey: KafkaLogKeys.group] = "\(configuration.groupID ?? "")"
+        let context = RDKafkaCallbackContext(logger: logger, statistics: statistics) { revoked in
+            buffer.removeMessages(of: revoked)
+        }
+        client = try RDKafkaClient.make(role: .consumer, settings: settings, context: context)
+        self.buffer = buffer
+        self.topics = topics
+        self.logger = logger
+        messages = KafkaConsumerMessages(buffer: buffer)
+        pollThread = BlockingCallThread(name: "kafka-consumer-poll")
+        requestThread = BlockingCallThread(name: "kafka-consumer-requests")
+    }
+
+    deinit {
+        pollThread.stop()
+        requestThread.stop()
+    }
+
+    /// Marks `message` processed: the next commit includes it (and everything before it in its partition).
+    /// Throws if its partition is no longer assigned to this consumer; its new owner reads it again.
+    public func storeOffset(_ message: KafkaConsumerMessage) throws(KafkaError) {
+        try client.storeOffsets([message.topicPartition: message.offset + 1])
+    }
+
+    /// Commits the stored offsets and returns when the group coordinator has them.
+    public func commit() async throws(KafkaError) {
+        try await requestThread.run { [client] () throws(KafkaError) in try client.commitStoredOffsets() }
+    }
+
+    /// Stores `message`'s offset and commits: it will not be read again by this group.
+    public func commit(_ message: KafkaConsumerMessage) async throws(KafkaError) {
+        try storeOffset(message)
+        try await commit()
+    }
+
+    /// The partitions this consumer holds now.
+    public func assignment() async throws(KafkaError) -> Set<KafkaTopicPartition> {
+        Set(try await requestThread.run { [client] () throws(KafkaError) in try client.assignment() })
+    }
+
+    /// The group's committed offsets (the next message to read) for these partitions; partitions
+    /// without a committed offset are left out.
+    public func committedOffsets(for partitions: [KafkaTopicPartition], timeout: Duration = .seconds(10)) async throws(KafkaError) -> [KafkaTopicPartition: Int64] {
+        try await requestThread.run { [client] () throws(KafkaError) in
+            try client.committedOffsets(of: partitions, timeoutMilliseconds: timeout.timeoutMilliseconds)
+        }
+    }
+
+    /// Joins the group and fetches until shutdown, then commits, leaves the group and ends ``messages``.
+    public func run() async throws {
+        guard !runCalled.exchange(true, ordering: .relaxed) else { throw KafkaError(.shutDown, "run() was already called") }
+        defer {
+            pollThread.stop()
+            requestThread.stop()
+        }
+        try await withGracefulShutdownHandler {
+            try await withTaskCancellationHandler {
+                try await pollThread.run { [self] () throws(KafkaError) in try pollLoop() }
+            } onCancel: {
+                triggerGracefulShutdown()
+            }
+        } onGracefulShutdown: {
+            self.triggerGracefulShutdown()
+        }
+    }
+
+    /// Lets ``run()`` commit, leave the group and return.
+    public func triggerGracefulShutdown() {
+        if !stopRequested.exchange(true, ordering: .relaxed) { client.wakeUpConsumer() }
+    }
+
+    // MARK: - The poll thread
+
+    private func pollLoop() throws(KafkaError) {
+        var failure: KafkaError?
+        do throws(KafkaError) {
+            try client.subscribe(to: topics)
+            logger.info("Kafka consumer subscribed", metadata: [KafkaLogKeys.topic: "\(topics.joined(separator: ","))"])
+            var topicNames = RDKafkaTopicNames()
+            while !stopRequested.load(ordering: .relaxed) {
+                guard buffer.waitForRoom(timeout: Self.pollTimeout) else { continue }
+                let (messages, errors) = client.consumeBatch(
+                    maximumCount: Self.batchSize,
+                    timeoutMilliseconds: Self.pollTimeout.timeoutMilliseconds,
+                    topicNames: &topicNames
+                )
+                buffer.append(messages)
+                for error in errors + client.context.takeClientErrors() {
+                    // A fatal error has been logged where librdkafka raised it; the rest are worth a line here.
+                    if error.isFatal || error.code == .fatal { throw client.fatalClientError() ?? error }
+                    logger.warning("Kafka consumer error", metadata: [KafkaLogKeys.error: "\(error)"])
+                }
+            }
+        } catch {
+            failure = error
+            logger.error("Kafka consumer failed", metadata: [KafkaLogKeys.error: "\(error)"])
+        }
+        do throws(KafkaError) {
+            try client.closeConsumer()
+            logger.info("Kafka consumer left its group")
+        } catch {
+            logger.warning("Kafka consumer did not close cleanly", metadata: [KafkaLogKeys.error: "\(error)"])
+        }
+        buffer.finish(failure: failure)
+        if let failure { throw failure }
+    }
+}

@@ -1,0 +1,153 @@
+import DequeModule
+import Dispatch
+import Synchronization
+
+/// The messages of one ``KafkaConsumer``, in order per partition. It ends when the consumer's
+/// ``KafkaConsumer/run()`` has returned, throwing if the consumer failed.
+public struct KafkaConsumerMessages: AsyncSequence, Sendable {
+    public typealias Element = KafkaConsumerMessage
+    public typealias Failure = any Error
+
+    let buffer: KafkaConsumerMessageBuffer
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let buffer: KafkaConsumerMessageBuffer
+
+        public mutating func next() async throws -> KafkaConsumerMessage? {
+            try await buffer.next()
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(buffer: buffer)
+    }
+}
+
+/// Messages the poll thread fetched and the caller has not taken yet. Bounded: when it is full the
+/// poll thread stops fetching until the caller catches up, so librdkafka's own prefetch limit
+/// applies and memory stays flat.
+final class KafkaConsumerMessageBuffer: Sendable {
+    private typealias Waiter = CheckedContinuation<KafkaConsumerMessage?, any Error>
+
+    private struct State {
+        var messages: Deque<KafkaConsumerMessage> = []
+        var waiters: [(id: UInt64, continuation: Waiter)] = []
+        var lastWaiterID: UInt64 = 0
+        var finished = false
+        var failure: KafkaError?
+        var pollThreadWaitsForRoom = false
+    }
+
+    let capacity: Int
+    private let state = Mutex(State())
+    private let room = DispatchSemaphore(value: 0)
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    // MARK: The poll thread's side
+
+    /// Adds a batch; a waiting caller gets its first message at once.
+    func append(_ batch: [KafkaConsumerMessage]) {
+        guard !batch.isEmpty else { return }
+        let handOver: [(Waiter, KafkaConsumerMessage)] = state.withLock { state in
+            state.messages.append(contentsOf: batch)
+            var handOver: [(Waiter, KafkaConsumerMessage)] = []
+            while !state.waiters.isEmpty, let message = state.messages.popFirst() {
+                handOver.append((state.waiters.removeFirst().continuation, message))
+            }
+            return handOver
+        }
+        for (waiter, message) in handOver { waiter.resume(returning: message) }
+    }
+
+    /// Waits until the buffer has room or `timeout` passed; true if it has room.
+    func waitForRoom(timeout: Duration) -> Bool {
+        let full = state.withLock { state in
+            state.pollThreadWaitsForRoom = state.messages.count >= capacity
+            return state.pollThreadWaitsForRoom
+        }
+        guard full else { return true }
+        _ = room.wait(timeout: .now() + .milliseconds(Int(timeout.wholeMilliseconds)))
+        return state.withLock { $0.messages.count < capacity }
+    }
+
+    /// Drops the messages of partitions this consumer no longer owns: their new owner reads them.
+    func removeMessages(of partitions: Set<KafkaTopicPartition>) {
+        state.withLock { state in
+            state.messages.removeAll { partitions.contains($0.topicPartition) }
+        }
+    }
+
+    /// Ends the sequence once the buffered messages are taken; with a failure, the iterator throws it.
+    func finish(failure: KafkaError? = nil) {
+        let waiters = state.withLock { state in
+            state.finished = true
+            state.failure = failure
+            defer { state.waiters = [] }
+            return state.waiters.map(\.continuation)
+        }
+        for waiter in waiters {
+            if let failure { waiter.resume(throwing: failure) } else { waiter.resume(returning: nil) }
+        }
+    }
+
+    // MARK: The caller's side
+
+    private enum Take {
+        case message(KafkaConsumerMessage)
+        case end(KafkaError?)
+        case wait
+    }
+
+    private func take(_ state: inout State) -> Take {
+        if let message = state.messages.popFirst() {
+            if state.pollThreadWaitsForRoom && state.messages.count <= capacity / 2 {
+                state.pollThreadWaitsForRoom = false
+                room.signal()
+            }
+            return .message(message)
+        }
+        if state.finished { return .end(state.failure) }
+        return .wait
+    }
+
+    func next() async throws -> KafkaConsumerMessage? {
+        switch state.withLock({ take(&$0) }) {
+        case .message(let message): return message
+        case .end(let failure):
+            if let failure { throw failure }
+            return nil
+        case .wait: break
+        }
+        let id = state.withLock { state in
+            state.lastWaiterID += 1
+            return state.lastWaiterID
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: Waiter) in
+                let taken = state.withLock { state in
+                    let taken = take(&state)
+                    if case .wait = taken {
+                        if Task.isCancelled { return Take.end(nil) }
+                        state.waiters.append((id, continuation))
+                    }
+                    return taken
+                }
+                switch taken {
+                case .message(let message): continuation.resume(returning: message)
+                case .end(let failure):
+                    if let failure { continuation.resume(throwing: failure) } else { continuation.resume(returning: nil) }
+                case .wait: break
+                }
+            }
+        } onCancel: {
+            // A cancelled caller stops iterating; the messages stay for the next one.
+            let waiter = state.withLock { state in
+                state.waiters.firstIndex { $0.id == id }.map { state.waiters.remove(at: $0).continuation }
+            }
+            waiter?.resume(returning: nil)
+        }
+    }
+}
