@@ -104,7 +104,7 @@ let package = Package(
         service("Evaluation"),
         .executableTarget(
             name: "CLI",
-            dependencies: ["ServiceKit", "Messaging", "Postgres", argumentParser, logging],
+            dependencies: ["ServiceKit", "Messaging", "Postgres", "Kafka", argumentParser, logging],
             path: "Services/CLI",
             swiftSettings: strict
         ),
@@ -141,7 +141,10 @@ let package = Package(
         ),
         .testTarget(
             name: "MessagingTests",
-            dependencies: ["Messaging", "TestSupport"],
+            dependencies: [
+                "Messaging", "Kafka", "Postgres", "TestSupport", logging, metrics, lifecycle,
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             path: "Tests/MessagingTests",
             swiftSettings: strict
         ),

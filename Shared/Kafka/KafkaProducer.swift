@@ -24,7 +24,7 @@ public final class KafkaProducer: Service, Sendable {
     private struct State {
         var phase = Phase.idle
         var runCalled = false
-        var awaiting: [KafkaProducerMessageID: CheckedContinuation<Result<KafkaDeliveryReport, KafkaError>, Never>] = [:]
+        var awaiting: [KafkaProducerMessageID: DeliveryWaiter] = [:]
     }
 
     private let client: RDKafkaClient
@@ -107,7 +107,7 @@ public final class KafkaProducer: Service, Sendable {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<KafkaDeliveryReport, KafkaError>, Never>) in
             let registered = state.withLock { state in
                 if case .finished = state.phase { return false }
-                state.awaiting[id] = continuation
+                state.awaiting[id] = .single(continuation)
                 return true
             }
             guard registered, acceptsMessages.load(ordering: .relaxed) else {
@@ -118,10 +118,37 @@ public final class KafkaProducer: Service, Sendable {
             do throws(KafkaError) {
                 try client.produce(message, opaque: RDKafkaDeliveryReports.opaque(for: id, awaited: true))
             } catch {
-                state.withLock { $0.awaiting.removeValue(forKey: id) }?.resume(returning: .failure(error))
+                state.withLock { $0.awaiting.removeValue(forKey: id) }?.resume(with: .failure(error))
             }
         }
         return try result.get()
+    }
+
+    /// Sends `messages` in the order given — so messages with one key reach their partition in that
+    /// order — and returns every message's verdict, in the same order, once the broker answered for all.
+    public func sendAndAwait(_ messages: [KafkaProducerMessage]) async -> [Result<KafkaDeliveryReport, KafkaError>] {
+        guard !messages.isEmpty else { return [] }
+        return await withCheckedContinuation { continuation in
+            let batch = DeliveryBatch(count: messages.count, continuation: continuation)
+            for (index, message) in messages.enumerated() {
+                let id = nextID()
+                let registered = state.withLock { state in
+                    if case .finished = state.phase { return false }
+                    state.awaiting[id] = .batch(batch, index)
+                    return true
+                }
+                guard registered, acceptsMessages.load(ordering: .relaxed) else {
+                    if registered { state.withLock { _ = $0.awaiting.removeValue(forKey: id) } }
+                    batch.deliver(.failure(KafkaError(.shutDown, "the producer is shutting down")), at: index)
+                    continue
+                }
+                do throws(KafkaError) {
+                    try client.produce(message, opaque: RDKafkaDeliveryReports.opaque(for: id, awaited: true))
+                } catch {
+                    state.withLock { $0.awaiting.removeValue(forKey: id) }?.resume(with: .failure(error))
+                }
+            }
+        }
     }
 
     /// Polls for delivery reports until shutdown, then flushes. Runs its loop on a thread of its own.
@@ -201,8 +228,8 @@ public final class KafkaProducer: Service, Sendable {
             defer { state.awaiting = [:] }
             return state.awaiting.values
         }
-        for continuation in abandoned {
-            continuation.resume(returning: .failure(KafkaError(.shutDown, "the producer shut down before the message's delivery report")))
+        for waiter in abandoned {
+            waiter.resume(with: .failure(KafkaError(.shutDown, "the producer shut down before the message's delivery report")))
         }
         events?.finish()
     }
@@ -214,12 +241,51 @@ public final class KafkaProducer: Service, Sendable {
             let continuations = state.withLock { state in
                 batch.awaited.map { state.awaiting.removeValue(forKey: batch.reports[$0].id) }
             }
-            for (index, continuation) in zip(batch.awaited, continuations) {
+            for (index, waiter) in zip(batch.awaited, continuations) {
                 let report = batch.reports[index]
-                continuation?.resume(returning: report.error.map { .failure($0) } ?? .success(report))
+                waiter?.resume(with: report.error.map { .failure($0) } ?? .success(report))
             }
         }
         if !batch.reports.isEmpty { events?.yield(.deliveryReports(batch.reports)) }
         for error in client.context.takeClientErrors() { events?.yield(.error(error)) }
+    }
+}
+
+/// Who waits for a message's delivery report: one `sendAndAwait` caller, or one slot of a batch.
+enum DeliveryWaiter: Sendable {
+    case single(CheckedContinuation<Result<KafkaDeliveryReport, KafkaError>, Never>)
+    case batch(DeliveryBatch, Int)
+
+    func resume(with result: Result<KafkaDeliveryReport, KafkaError>) {
+        switch self {
+        case .single(let continuation): continuation.resume(returning: result)
+        case .batch(let batch, let index): batch.deliver(result, at: index)
+        }
+    }
+}
+
+/// The verdicts of one batch, handed to its caller when the last one is in.
+final class DeliveryBatch: Sendable {
+    private struct State {
+        var results: [Result<KafkaDeliveryReport, KafkaError>?]
+        var remaining: Int
+    }
+
+    private let state: Mutex<State>
+    private let continuation: CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>
+
+    init(count: Int, continuation: CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>) {
+        state = Mutex(State(results: Array(repeating: nil, count: count), remaining: count))
+        self.continuation = continuation
+    }
+
+    func deliver(_ result: Result<KafkaDeliveryReport, KafkaError>, at index: Int) {
+        let complete: [Result<KafkaDeliveryReport, KafkaError>]? = state.withLock { state in
+            guard state.results[index] == nil else { return nil }
+            state.results[index] = result
+            state.remaining -= 1
+            return state.remaining == 0 ? state.results.map { $0! } : nil
+        }
+        if let complete { continuation.resume(returning: complete) }
     }
 }

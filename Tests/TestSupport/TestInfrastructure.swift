@@ -63,3 +63,11 @@ public enum LocalInfrastructure {
 public struct InfrastructureError: Error, CustomStringConvertible {
     public var description: String
 }
+
+extension TestInfrastructure {
+    /// The URL a service role logs in with, on the test cluster.
+    public static func databaseURL(role: String, password: String) -> String {
+        let port = environment["TONGBAN_PG_PORT"] ?? "55532"
+        return "postgresql://\(role):\(password)@127.0.0.1:\(port)/tongban"
+    }
+}

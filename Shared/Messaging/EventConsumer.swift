@@ -1,0 +1,173 @@
+import Foundation
+public import Kafka
+public import Logging
+public import Metrics
+public import Postgres
+public import ServiceLifecycle
+
+/// What a handler throws when an event can never be applied (it names a case this service has
+/// never heard of, say): the event goes to the dead-letter topic with `reason`, and the partition
+/// moves on.
+public struct PermanentEventFailure: Error, CustomStringConvertible {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
+/// Applies events from Kafka to the service's database, each exactly once: per message, one
+/// transaction records the event id in the inbox and runs the handler; the Kafka offset is stored
+/// only after that transaction committed. A redelivered event finds its id and changes nothing.
+///
+/// - An unreadable message (not an envelope, wrong payload) or a `PermanentEventFailure` goes to
+///   `tongban.<service>.dlq.v1` with the original key, headers and value plus the reason.
+/// - A transient failure (the database is down, a serialization conflict) is retried with backoff
+///   for as long as it takes: the message is not lost and the partition waits.
+/// - Any other error is retried a few times, then dead-lettered, so that a bug cannot stop a partition.
+public final class EventConsumer: Service, Sendable {
+    public typealias Handler = @Sendable (Envelope, PostgresConnection) async throws -> Void
+
+    let service: String
+    let consumer: KafkaConsumer
+    let producer: KafkaProducer
+    let client: PostgresClient
+    let handler: Handler
+    let logger: Logger
+    let deadLetterTopic: String
+    let appliedCounter: Counter
+    let duplicateCounter: Counter
+    let deadLetterCounter: Counter
+    static let attemptsForUnknownErrors = 5
+
+    /// `kafka` must carry the consumer group (e.g. `tongban.approval`); `producer` sends dead letters.
+    public init(
+        service: String,
+        topics: [String],
+        kafka: KafkaConfiguration,
+        client: PostgresClient,
+        producer: KafkaProducer,
+        logger: Logger,
+        metricsFactory: (any MetricsFactory)? = nil,
+        handler: @escaping Handler
+    ) throws(KafkaError) {
+        consumer = try KafkaConsumer(configuration: kafka, topics: topics, logger: logger, metricsFactory: metricsFactory)
+        self.service = service
+        self.producer = producer
+        self.client = client
+        self.handler = handler
+        self.logger = logger
+        deadLetterTopic = Topic.deadLetters(of: service).name
+        let factory = metricsFactory ?? MetricsSystem.factory
+        appliedCounter = Counter(label: "events_applied_total", dimensions: [("service", service)], factory: factory)
+        duplicateCounter = Counter(label: "events_duplicate_total", dimensions: [("service", service)], factory: factory)
+        deadLetterCounter = Counter(label: "events_dead_lettered_total", dimensions: [("service", service)], factory: factory)
+    }
+
+    public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.consumer.run() }
+            group.addTask {
+                for try await message in self.consumer.messages {
+                    await self.process(message)
+                    do {
+                        try self.consumer.storeOffset(message)
+                        try await self.consumer.commit()
+                    } catch {
+                        // The partition moved to another member during a rebalance; it reads the
+                        // message again and its inbox drops it.
+                        self.logger.info("offset not committed", metadata: ["kafka.topic": "\(message.topic)", "error": "\(error)"])
+                    }
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Applies one message, or sets it aside; returns only when one of the two has happened.
+    func process(_ message: KafkaConsumerMessage) async {
+        let envelope: Envelope
+        do {
+            envelope = try Envelope(
+                key: message.key,
+                headers: message.headers.map { ($0.key, $0.value ?? []) },
+                value: message.value
+            )
+        } catch {
+            await deadLetter(message, reason: error.description)
+            return
+        }
+        var logger = logger
+        logger[metadataKey: "case.number"] = "\(envelope.key)"
+        logger[metadataKey: "event.id"] = "\(envelope.id)"
+        var delay = Duration.milliseconds(100)
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                let applied = try await client.withTransaction { connection in
+                    let recorded = try await connection.query("""
+                        INSERT INTO inbox (event_id, topic, kafka_partition, kafka_offset)
+                        VALUES (\(envelope.id), \(message.topic), \(message.partition), \(message.offset))
+                        ON CONFLICT (event_id) DO NOTHING
+                        RETURNING 1
+                        """)
+                    guard !recorded.isEmpty else { return false }
+                    try await self.handler(envelope, connection)
+                    return true
+                }
+                (applied ? appliedCounter : duplicateCounter).increment()
+                return
+            } catch let failure as PermanentEventFailure {
+                await deadLetter(message, reason: failure.reason)
+                return
+            } catch let failure as EnvelopeError {
+                await deadLetter(message, reason: failure.description)
+                return
+            } catch let failure as PostgresError where failure.isTransient {
+                logger.warning("database unavailable; retrying the event", metadata: ["error": "\(failure)", "retry.in_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)"])
+            } catch {
+                guard attempt < Self.attemptsForUnknownErrors, !Task.isCancelled else {
+                    await deadLetter(message, reason: "not applied after \(attempt) attempts: \(error)")
+                    return
+                }
+                logger.warning("event failed; retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+            }
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(5))
+        }
+    }
+
+    /// Sends the message, unchanged, to the dead-letter topic with the reason; retries until the broker has it.
+    func deadLetter(_ message: KafkaConsumerMessage, reason: String) async {
+        let added = [
+            KafkaHeader(key: "dlq_reason", value: reason),
+            KafkaHeader(key: "dlq_topic", value: message.topic),
+            KafkaHeader(key: "dlq_partition", value: String(message.partition)),
+            KafkaHeader(key: "dlq_offset", value: String(message.offset)),
+            KafkaHeader(key: "dlq_time", value: Envelope.formatTime(Date())),
+        ]
+        let letter = KafkaProducerMessage(topic: deadLetterTopic, key: message.key, value: message.value, headers: message.headers + added)
+        var delay = Duration.milliseconds(100)
+        while true {
+            do {
+                _ = try await producer.sendAndAwait(letter)
+                deadLetterCounter.increment()
+                logger.warning("event set aside in the dead-letter topic", metadata: [
+                    "kafka.topic": "\(message.topic)", "kafka.partition": "\(message.partition)", "kafka.offset": "\(message.offset)", "reason": "\(reason)",
+                ])
+                return
+            } catch {
+                logger.error("dead-letter topic unreachable; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
+}
+
+extension PostgresError {
+    /// Failures that go away by themselves: try again later.
+    var isTransient: Bool {
+        [.connectionFailed, .connectionLost, .poolTimeout, .serializationFailure, .deadlockDetected, .queryCanceled].contains(code)
+    }
+}
