@@ -111,7 +111,7 @@ let package = Package(
 
         .executableTarget(
             name: "Benchmarks",
-            dependencies: ["Kafka", "Postgres", argumentParser, logging],
+            dependencies: ["Kafka", "Postgres", "Messaging", argumentParser, logging],
             path: "Benchmarks",
             swiftSettings: strict
         ),

@@ -66,7 +66,7 @@ struct PostgresBenchmark: AsyncParsableCommand {
             """.write(to: script, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: script) }
         let pgbenchRun = PgbenchRun(
-            executable: pgbench, script: script.path, clients: clients,
+            executable: pgbench, workload: ["-n", "-M", "extended", "-f", script.path], clients: clients,
             connection: try PostgresConnectionString(url)
         )
 
