@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs one benchmark: Scripts/benchmark.sh NAME [options]   (NAME as in `tongban-bench --help`)
-# Installs what is missing, starts a PostgreSQL and Tansu of its own (profile "bench": ports 55632
+# Installs what is missing (the reference tools too), starts a PostgreSQL and Tansu of its own (profile "bench": ports 55632
 # and 19292), builds in release mode, runs the benchmark, and stops what it started.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-bash Scripts/setup.sh
+bash Scripts/setup.sh --benchmark-tools
 
 export TONGBAN_PROFILE=bench
 source Scripts/lib/infra.sh

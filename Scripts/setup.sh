@@ -3,7 +3,17 @@
 # PostgreSQL 15 and libpq-dev, kcat, librdkafka 2.8 (rebuilt from Debian 13's source package,
 # because bookworm's 2.0.2 cannot talk to Tansu), and the Tansu broker into .local/tools.
 # Every step checks first, so a second run takes seconds.
+#   Scripts/setup.sh [--benchmark-tools]   the flag also builds the benchmarks' reference tools
+#                                          (rdkafka_performance) into .local/tools/bin
 set -euo pipefail
+
+benchmark_tools=0
+for argument in "$@"; do
+  case "$argument" in
+    --benchmark-tools) benchmark_tools=1 ;;
+    *) echo "usage: $0 [--benchmark-tools]" >&2; exit 2 ;;
+  esac
+done
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LOCAL="${TONGBAN_LOCAL_DIR:-$ROOT/.local}"
@@ -43,16 +53,10 @@ apt_install() {
   fi
 }
 
-# PostgreSQL server, client and headers; kcat as the real Kafka client that departments use.
-apt_install postgresql-15 postgresql-client-15 libpq-dev kcat pkgconf curl ca-certificates python3-pip unzip
-
-# librdkafka 2.8 from Debian 13's own source package, built against bookworm's libraries.
-if pkg-config --atleast-version="$RDKAFKA_VERSION" rdkafka 2>/dev/null; then
-  :
-else
-  say "building librdkafka $RDKAFKA_VERSION from Debian's trixie source package"
-  # Source index only: a binary trixie line would pull Debian 13's libc onto the machine.
-  src_list=/etc/apt/sources.list.d/tongban-trixie-src.sources
+# Debian 13's source index, for librdkafka's source package. Source only: a binary trixie line
+# would pull Debian 13's libc onto the machine.
+trixie_sources() {
+  local src_list=/etc/apt/sources.list.d/tongban-trixie-src.sources
   if [ ! -f "$src_list" ]; then
     $SUDO tee "$src_list" >/dev/null <<'EOF'
 Types: deb-src
@@ -64,6 +68,17 @@ EOF
     apt_updated=0
   fi
   apt_update
+}
+
+# PostgreSQL server, client and headers; kcat as the real Kafka client that departments use.
+apt_install postgresql-15 postgresql-client-15 libpq-dev kcat pkgconf curl ca-certificates python3-pip unzip
+
+# librdkafka 2.8 from Debian 13's own source package, built against bookworm's libraries.
+if pkg-config --atleast-version="$RDKAFKA_VERSION" rdkafka 2>/dev/null; then
+  :
+else
+  say "building librdkafka $RDKAFKA_VERSION from Debian's trixie source package"
+  trixie_sources
   apt_install build-essential debhelper dpkg-dev pkgconf rapidjson-dev libcurl4-openssl-dev \
     liblz4-dev libsasl2-dev libssl-dev libzstd-dev zlib1g-dev python3
   build_dir="$LOCAL/build/librdkafka"
@@ -97,3 +112,29 @@ if [ ! -x "$TOOLS/bin/tansu" ]; then
 fi
 "$TOOLS/bin/tansu" --version >/dev/null 2>&1 || "$TOOLS/bin/tansu" --help >/dev/null 2>&1 \
   || { say "tansu at $TOOLS/bin/tansu does not run"; exit 1; }
+
+# rdkafka_performance, librdkafka's own benchmark tool, which Debian does not package: built from
+# the same trixie source package as the library (its configure step, for config.h, and the one
+# example file), against the installed librdkafka.
+rdkafka_performance_version() {
+  # Its usage text (and a non-zero exit) names the librdkafka it loaded.
+  { "$TOOLS/bin/rdkafka_performance" -h 2>&1 || true; } | sed -n 's/^librdkafka version \([0-9.]*\).*/\1/p'
+}
+if [ "$benchmark_tools" -eq 1 ] && [ "$(rdkafka_performance_version 2>/dev/null)" != "$(pkg-config --modversion rdkafka)" ]; then
+  say "building rdkafka_performance from Debian's trixie source package"
+  trixie_sources
+  apt_install build-essential dpkg-dev pkgconf python3
+  build_dir="$LOCAL/build/rdkafka_performance"
+  rm -rf "$build_dir"
+  mkdir -p "$build_dir" "$TOOLS/bin"
+  (
+    cd "$build_dir"
+    apt-get source -qq "librdkafka/trixie" >/dev/null 2>&1
+    cd "librdkafka-$RDKAFKA_VERSION"
+    ./configure >"$build_dir/configure.log" 2>&1 || { tail -20 "$build_dir/configure.log" >&2; exit 1; }
+    # shellcheck disable=SC2046
+    cc -O2 -I src -o "$TOOLS/bin/rdkafka_performance" examples/rdkafka_performance.c $(pkg-config --libs rdkafka) -lm
+  )
+  rm -rf "$build_dir"
+  [ -n "$(rdkafka_performance_version)" ] || { say "rdkafka_performance does not run"; exit 1; }
+fi

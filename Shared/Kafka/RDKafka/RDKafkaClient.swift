@@ -87,6 +87,8 @@ final class RDKafkaClient: Sendable {
 
     var name: String { String(cString: rd_kafka_name(handle)) }
 
+    static var libraryVersion: String { String(cString: rd_kafka_version_str()) }
+
     // MARK: - Producer
 
     /// librdkafka's "unassigned" partition: let the partitioner choose.
