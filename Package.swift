@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "ServiceKit",
             dependencies: [
-                "Postgres", hummingbird, lifecycle, unixSignals, logging,
+                "Postgres", "Kafka", "Messaging", hummingbird, lifecycle, unixSignals, logging,
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -151,7 +151,7 @@ let package = Package(
         .testTarget(
             name: "ServiceKitTests",
             dependencies: [
-                "ServiceKit", "TestSupport", hummingbird, logging, lifecycle,
+                "ServiceKit", "Kafka", "TestSupport", hummingbird, logging, lifecycle,
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

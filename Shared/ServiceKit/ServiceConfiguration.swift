@@ -1,4 +1,5 @@
 import Foundation
+public import Kafka
 public import Logging
 
 /// The five services of Tongban, with the HTTP port each takes by default on a developer's machine.
@@ -39,6 +40,8 @@ public struct ServiceConfiguration: Sendable {
     public var tokenIssuer: String
     /// … and this `aud`.
     public var tokenAudience: String
+    /// librdkafka settings passed through from TONGBAN_KAFKA_* variables (other than BOOTSTRAP_SERVERS).
+    public var kafkaSettings: [String: String]
 
     public init(service: ServiceName, environment: EnvironmentVariables = .process) throws(ConfigurationError) {
         self.service = service
@@ -54,6 +57,16 @@ public struct ServiceConfiguration: Sendable {
         tokenVerificationKeys = try environment.jsonWebKeySet()
         tokenIssuer = try environment.string("TONGBAN_TOKEN_ISSUER", default: "tongban-local")
         tokenAudience = try environment.string("TONGBAN_TOKEN_AUDIENCE", default: "tongban")
+        kafkaSettings = environment.librdkafkaSettings()
+    }
+
+    /// The service's Kafka client settings; TLS and SASL for a secured cluster go in through
+    /// TONGBAN_KAFKA_<SETTING> variables, e.g. TONGBAN_KAFKA_SASL_MECHANISM → sasl.mechanism.
+    public var kafka: KafkaConfiguration {
+        var kafka = KafkaConfiguration(bootstrapServers: kafkaBootstrapServers)
+        kafka.clientID = "tongban-\(service.rawValue)"
+        kafka.additionalSettings = kafkaSettings
+        return kafka
     }
 
     /// The database URL with any password replaced, safe to log.
@@ -131,6 +144,16 @@ public struct EnvironmentVariables: Sendable {
             throw ConfigurationError(variable: "TONGBAN_TOKEN_JWKS_FILE", problem: "'\(path)' is not a readable JSON Web Key Set")
         }
         return text
+    }
+
+    /// `TONGBAN_KAFKA_SECURITY_PROTOCOL=sasl_ssl` → `security.protocol=sasl_ssl`: everything librdkafka
+    /// accepts, so a secured production cluster needs no code change.
+    func librdkafkaSettings() -> [String: String] {
+        var settings: [String: String] = [:]
+        for (name, value) in values where name.hasPrefix("TONGBAN_KAFKA_") && name != "TONGBAN_KAFKA_BOOTSTRAP_SERVERS" && name != "TONGBAN_KAFKA_PORT" {
+            settings[name.dropFirst("TONGBAN_KAFKA_".count).lowercased().replacingOccurrences(of: "_", with: ".")] = value
+        }
+        return settings
     }
 
     /// A value out of a fixed set, such as a log level.

@@ -2,6 +2,7 @@ import Foundation
 public import Hummingbird
 public import Logging
 import Metrics
+public import Kafka
 public import Postgres
 public import ServiceLifecycle
 import UnixSignals
@@ -15,13 +16,16 @@ public struct ServiceRuntime: Sendable {
     public var tokenVerifier: TokenVerifier
     /// The pool on the service's own schema, as its own role.
     public var database: PostgresClient
+    /// Topic administration on the service's Kafka cluster.
+    public var kafkaAdmin: KafkaAdmin
 
-    public init(configuration: ServiceConfiguration, logger: Logger, metrics: ServiceMetrics, tokenVerifier: TokenVerifier) {
+    public init(configuration: ServiceConfiguration, logger: Logger, metrics: ServiceMetrics, tokenVerifier: TokenVerifier) throws(KafkaError) {
         self.configuration = configuration
         self.logger = logger
         self.metrics = metrics
         self.tokenVerifier = tokenVerifier
         database = PostgresClient(configuration: .init(url: configuration.databaseURL), logger: logger)
+        kafkaAdmin = try KafkaAdmin(configuration: configuration.kafka, logger: logger)
     }
 }
 
@@ -62,7 +66,7 @@ public enum ServiceRunner {
                 issuer: configuration.tokenIssuer,
                 audience: configuration.tokenAudience
             )
-            let runtime = ServiceRuntime(configuration: configuration, logger: logger, metrics: metrics, tokenVerifier: verifier)
+            let runtime = try ServiceRuntime(configuration: configuration, logger: logger, metrics: metrics, tokenVerifier: verifier)
             let app = try await buildApplication(runtime)
             try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
             logger.info("stopped")
@@ -94,9 +98,10 @@ public enum ServiceRunner {
 }
 
 /// The application every service is built on: problem+json errors, request ids, logs and metrics,
-/// bearer-token authentication, GET /healthz, /readyz (its database plus `readinessChecks`) and
-/// /metrics, then the service's own `routes`. The database pool and then `services` (producer,
-/// consumers) run beside the HTTP server in that order, and stop in reverse, after HTTP.
+/// bearer-token authentication, GET /healthz, /readyz (its database and broker, plus
+/// `readinessChecks`) and /metrics, then the service's own `routes`. The database pool, the topic
+/// provisioner and then `services` (producer, consumers) run beside the HTTP server in that order,
+/// and stop in reverse, after HTTP.
 public func buildServiceApplication(
     runtime: ServiceRuntime,
     readinessChecks: [any ReadinessCheck] = [],
@@ -110,7 +115,7 @@ public func buildServiceApplication(
     router.add(middleware: AuthenticationMiddleware(verifier: runtime.tokenVerifier))
 
     HealthController(service: configuration.service).addRoutes(to: router)
-    ReadinessController(checks: [PostgresReadinessCheck(client: runtime.database)] + readinessChecks)
+    ReadinessController(checks: [PostgresReadinessCheck(client: runtime.database), KafkaReadinessCheck(admin: runtime.kafkaAdmin)] + readinessChecks)
         .addRoutes(to: router)
     router.get("metrics") { _, _ in
         Response(
@@ -127,7 +132,7 @@ public func buildServiceApplication(
             address: .hostname(configuration.httpHost, port: configuration.httpPort),
             serverName: "tongban-\(configuration.service.rawValue)"
         ),
-        services: [runtime.database] + services,
+        services: [runtime.database, TopicProvisioner(admin: runtime.kafkaAdmin, logger: runtime.logger)] + services,
         logger: runtime.logger
     )
 }

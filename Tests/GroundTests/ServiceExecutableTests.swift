@@ -73,6 +73,12 @@ struct ServiceExecutableTests {
         #expect(allUp.status == 0)
         #expect(allUp.output.split(separator: "\n").filter { $0.contains(" up ") }.count == 5)
 
+        // The services created their topics at start-up, as a department's kcat sees them.
+        let topics = try await runCommand("/usr/bin/kcat", ["-b", TestInfrastructure.kafkaBootstrapServers, "-L"]).output
+        for service in Self.services {
+            #expect(topics.contains("topic \"tongban.\(service).dlq.v1\""), "no dead-letter topic for \(service)")
+        }
+
         processes["seal"]!.signal(SIGTERM)
         #expect(try await processes["seal"]!.waitForExit() == 0)
         let sealDown = try await runCLI(["status"], environment: addresses)

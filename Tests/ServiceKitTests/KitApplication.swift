@@ -22,12 +22,13 @@ struct KitApplication {
             "TONGBAN_DATABASE_URL": databaseURL,
             "TONGBAN_TOKEN_JWKS": signingKey.verificationJWKS,
             "TONGBAN_HTTP_PORT": "0",
+            "TONGBAN_KAFKA_BOOTSTRAP_SERVERS": TestInfrastructure.kafkaBootstrapServers,
         ]))
         let sink = LogSink { [log] line in log.lines.withLock { $0.append(line) } }
         var logger = Logger(label: "tongban.test") { JSONLogHandler(label: $0, sink: sink) }
         logger.logLevel = .debug
         let verifier = try await TokenVerifier(jwks: signingKey.verificationJWKS, issuer: "tongban-local", audience: "tongban")
-        return ServiceRuntime(configuration: configuration, logger: logger, metrics: metrics, tokenVerifier: verifier)
+        return try ServiceRuntime(configuration: configuration, logger: logger, metrics: metrics, tokenVerifier: verifier)
     }
 
     func build(databaseURL: String = TestInfrastructure.adminDatabaseURL) async throws -> some ApplicationProtocol {

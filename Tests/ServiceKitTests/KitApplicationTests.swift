@@ -214,6 +214,35 @@ struct ReadinessRestartTests {
     }
 }
 
+@Suite("readiness while the broker stops and returns")
+struct BrokerReadinessRestartTests {
+    @Test("/readyz is 503 naming kafka while Tansu is stopped, and 200 once it returns")
+    func brokerReadiness() async throws {
+        let kit = KitApplication()
+        try await kit.build().test(.router) { client in
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.text.contains(#""kafka":"pass""#))
+            }
+            try await LocalInfrastructure.stop(.tansu)
+            do {
+                try await client.execute(uri: "/readyz", method: .get) { response in
+                    #expect(response.status == .serviceUnavailable)
+                    #expect(response.text.contains(#""kafka":"fail"#))
+                    #expect(response.text.contains(#""postgresql":"pass""#))
+                }
+            } catch {
+                try await LocalInfrastructure.start(.tansu)
+                throw error
+            }
+            try await LocalInfrastructure.start(.tansu)
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .ok)
+            }
+        }
+    }
+}
+
 private func base64URLEncoded(_ data: Data) -> String {
     data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
 }

@@ -1,3 +1,4 @@
+import Kafka
 import Logging
 @testable import ServiceKit
 import Testing
@@ -53,6 +54,18 @@ struct ServiceConfigurationTests {
         #expect(throws: ConfigurationError(variable: "TONGBAN_TOKEN_JWKS_FILE", problem: "'/nonexistent/keys.jwks' is not a readable JSON Web Key Set")) {
             try ServiceConfiguration(service: .intake, environment: EnvironmentVariables(["TONGBAN_TOKEN_JWKS_FILE": "/nonexistent/keys.jwks"]))
         }
+    }
+
+    @Test("TONGBAN_KAFKA_* settings reach librdkafka, so a secured cluster needs no code change")
+    func kafkaPassThrough() throws {
+        let configuration = try ServiceConfiguration(service: .seal, environment: EnvironmentVariables([
+            "TONGBAN_KAFKA_BOOTSTRAP_SERVERS": "kafka-1:9093",
+            "TONGBAN_KAFKA_SECURITY_PROTOCOL": "sasl_ssl",
+            "TONGBAN_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+        ].merging(Self.keys) { $1 }))
+        #expect(configuration.kafka.bootstrapServers == ["kafka-1:9093"])
+        #expect(configuration.kafka.clientID == "tongban-seal")
+        #expect(configuration.kafka.additionalSettings == ["security.protocol": "sasl_ssl", "sasl.mechanism": "SCRAM-SHA-512"])
     }
 
     @Test("the database password never appears in what is logged")
