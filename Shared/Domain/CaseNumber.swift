@@ -3,7 +3,7 @@ public import Foundation
 /// A case number (办件编号) as the applicant sees it on the receipt: the division that accepted it,
 /// the acceptance date in Beijing time, and a daily sequence — `130100-20261123-000042`. It says
 /// where and when at a glance, and it is the Kafka key that keeps a case's events in order.
-public struct CaseNumber: Sendable, Hashable, Codable, CustomStringConvertible, Comparable {
+public struct CaseNumber: Sendable, Hashable, CheckedString, Comparable {
     public let region: DivisionCode
     /// YYYYMMDD in Asia/Shanghai.
     public let day: String
@@ -40,19 +40,6 @@ public struct CaseNumber: Sendable, Hashable, Codable, CustomStringConvertible, 
 
     static let dayFormat = Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "Asia/Shanghai")!).year().month().day()
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do {
-            try self.init(text)
-        } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
 }
 
 public enum CaseNumberError: Error, Equatable, CustomStringConvertible {

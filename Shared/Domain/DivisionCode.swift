@@ -1,6 +1,6 @@
 /// 行政区划代码 (GB/T 2260): two digits of province, two of prefecture, two of county; `130100` is
 /// 石家庄市 in 河北省, `130000` the province itself.
-public struct DivisionCode: Sendable, Hashable, Codable, CustomStringConvertible, Comparable {
+public struct DivisionCode: Sendable, Hashable, CheckedString, Comparable {
     public let value: String
 
     /// The province-level divisions (省级行政区) by their two-digit code.
@@ -47,17 +47,4 @@ public struct DivisionCode: Sendable, Hashable, Codable, CustomStringConvertible
 
     public static func < (lhs: DivisionCode, rhs: DivisionCode) -> Bool { lhs.value < rhs.value }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do {
-            try self.init(text)
-        } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(value)
-    }
 }

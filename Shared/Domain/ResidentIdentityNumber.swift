@@ -3,11 +3,16 @@ public import Foundation
 /// 居民身份证号码 (GB 11643-1999): six digits of the administrative division where it was issued,
 /// the birth date as YYYYMMDD, a three-digit sequence (odd for men, even for women), and a check
 /// character (ISO 7064 MOD 11-2: 0–9 or X).
-public struct ResidentIdentityNumber: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct ResidentIdentityNumber: Sendable, Hashable, CheckedString {
     public let value: String
 
     /// Accepts the number with a lowercase x; refuses it with the precise reason otherwise.
-    public init(_ text: String, today: Date = Date()) throws(IdentityNumberError) {
+    public init(_ text: String) throws(IdentityNumberError) {
+        try self.init(text, today: Date())
+    }
+
+    /// As `init(_:)`, with the date that a birth date may not be after.
+    public init(_ text: String, today: Date) throws(IdentityNumberError) {
         let characters = Array(text.uppercased())
         guard characters.count == 18 else { throw .wrongLength(expected: 18, found: characters.count) }
         for (index, character) in characters.enumerated() {
@@ -48,19 +53,6 @@ public struct ResidentIdentityNumber: Sendable, Hashable, Codable, CustomStringC
 
     public var description: String { value }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do {
-            try self.init(text)
-        } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(value)
-    }
 }
 
 /// Why an identity number or code was refused, precisely enough for the applicant to correct it.

@@ -1,7 +1,7 @@
 /// 统一社会信用代码 (GB 32100-2015): registration authority (1), organisation type (1), the
 /// administrative division (6), the organisation's body (9), and a check character, all from a
 /// 31-character set without I, O, Z, S and V.
-public struct UnifiedSocialCreditCode: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct UnifiedSocialCreditCode: Sendable, Hashable, CheckedString {
     public let value: String
 
     static let alphabet = Array("0123456789ABCDEFGHJKLMNPQRTUWXY")
@@ -33,17 +33,4 @@ public struct UnifiedSocialCreditCode: Sendable, Hashable, Codable, CustomString
 
     public var description: String { value }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do {
-            try self.init(text)
-        } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(value)
-    }
 }
