@@ -189,9 +189,9 @@ public final class KafkaProducer: Service, Sendable {
     private func finish(flush: Bool) {
         let timeout = flush ? configuration.shutdownFlushTimeout.timeoutMilliseconds : 0
         if !client.flush(timeoutMilliseconds: timeout) {
-            logger.warning(
+            logger.info(
                 "Kafka producer stopped with undelivered messages; they are reported as failed",
-                metadata: [KafkaLogKeys.client: "\(client.name)", "kafka.outstanding": "\(client.outstandingCount)"]
+                metadata: [KafkaLogKeys.client: "\(client.name)", KafkaLogKeys.outstanding: "\(client.outstandingCount)"]
             )
             client.purgeOutstandingMessages()
         }

@@ -156,7 +156,8 @@ enum RDKafkaCallbacks {
         } else {
             failure = KafkaError(.client, rdKafka: err, reason.map { String(cString: $0) })
         }
-        context.logger.warning(
+        // librdkafka logs these itself (through the log callback); the owner surfaces them as events.
+        context.logger.debug(
             "librdkafka reported an error",
             metadata: [KafkaLogKeys.error: "\(failure)"]
         )
@@ -192,7 +193,7 @@ enum RDKafkaCallbacks {
             if cooperative {
                 if let error = rd_kafka_incremental_assign(rk, partitions) {
                     let failure = KafkaError(.consumeFailed, consuming: error, "assign")
-                    context.logger.warning("Kafka assignment failed", metadata: [KafkaLogKeys.error: "\(failure)"])
+                    context.logger.info("Kafka assignment failed", metadata: [KafkaLogKeys.error: "\(failure)"])
                 }
             } else {
                 rd_kafka_assign(rk, partitions)
@@ -209,7 +210,7 @@ enum RDKafkaCallbacks {
                 let result = rd_kafka_commit(rk, nil, 0)
                 if result != RD_KAFKA_RESP_ERR_NO_ERROR && result != RD_KAFKA_RESP_ERR__NO_OFFSET {
                     let failure = KafkaError(.commitFailed, rdKafka: result, "commit on revocation")
-                    context.logger.warning("Kafka commit on revocation failed", metadata: [KafkaLogKeys.error: "\(failure)"])
+                    context.logger.info("Kafka commit on revocation failed", metadata: [KafkaLogKeys.error: "\(failure)"])
                 }
             }
             if cooperative {
