@@ -1,9 +1,9 @@
 import Foundation
 
-/// Runs a reference tool (rdkafka_performance, pgbench…) to its end and returns its exit status and
-/// everything it wrote to standard output and standard error. Started with posix_spawn and read and
+/// Runs a reference tool (rdkafka_performance, pgbench…) to its end and returns its exit status,
+/// everything it wrote to standard output and standard error, and the CPU time it used. Started with posix_spawn and read and
 /// reaped on a thread of its own: the blocking reads and waitpid stay off Swift's cooperative pool.
-func runExternalCommand(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+func runExternalCommand(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String, cpuSeconds: Double) {
     var pipeEnds: [Int32] = [0, 0]
     guard pipe(&pipeEnds) == 0 else { throw ExternalCommandError(description: "pipe: \(String(cString: strerror(errno)))") }
     var actions = posix_spawn_file_actions_t()
@@ -37,13 +37,26 @@ func runExternalCommand(_ executable: String, _ arguments: [String]) async throw
             }
             close(readEnd)
             var raw: Int32 = 0
-            waitpid(child, &raw, 0)
+            var usage = rusage()
+            wait4(child, &raw, 0, &usage)
             let status = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
-            continuation.resume(returning: (status, String(decoding: output, as: UTF8.self)))
+            continuation.resume(returning: (status, String(decoding: output, as: UTF8.self), cpuSeconds(usage)))
         }
     }
 }
 
 struct ExternalCommandError: Error, CustomStringConvertible {
     var description: String
+}
+
+/// User and system CPU time in a resource usage record.
+func cpuSeconds(_ usage: rusage) -> Double {
+    Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+/// CPU time this process has used so far.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return cpuSeconds(usage)
 }
