@@ -43,14 +43,7 @@ public final class KafkaConsumer: Service, Sendable {
         }
         let settings = try configuration.librdkafkaSettings(for: .consumer)
         let buffer = KafkaConsumerMessageBuffer(capacity: 10 * Self.batchSize)
-        let statistics = configuration.statisticsInterval.map { _ in
-            RDKafkaStatisticsRecorder(
-                factory: metricsFactory ?? MetricsSystem.factory,
-                clientID: configuration.clientID,
-                role: .consumer,
-                group: configuration.groupID
-            )
-        }
+        let statistics = RDKafkaStatisticsRecorder(configuration, role: .consumer, factory: metricsFactory)
         var logger = logger
         logger[metadataKey: KafkaLogKeys.group] = "\(configuration.groupID ?? "")"
         let context = RDKafkaCallbackContext(logger: logger, statistics: statistics) { revoked in

@@ -66,11 +66,7 @@ public final class KafkaProducer: Service, Sendable {
     ) throws(KafkaError) {
         let settings = try configuration.librdkafkaSettings(for: .producer)
         let deliveryReports = RDKafkaDeliveryReports()
-        let statistics = configuration.statisticsInterval.map { _ in
-            RDKafkaStatisticsRecorder(
-                factory: metricsFactory ?? MetricsSystem.factory, clientID: configuration.clientID, role: .producer, group: nil
-            )
-        }
+        let statistics = RDKafkaStatisticsRecorder(configuration, role: .producer, factory: metricsFactory)
         let context = RDKafkaCallbackContext(logger: logger, statistics: statistics, deliveryReports: deliveryReports)
         client = try RDKafkaClient.make(role: .producer, settings: settings, context: context)
         self.deliveryReports = deliveryReports
