@@ -161,7 +161,7 @@ let package = Package(
         .testTarget(
             name: "KafkaTests",
             dependencies: [
-                "Kafka", "CRdKafka", "TestSupport", logging, metrics, lifecycle,
+                "Kafka", "CRdKafka", "TestSupport", logging, lifecycle,
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],

@@ -10,7 +10,7 @@ import Glibc
 /// concurrency's threads block nearly every signal, so pgbench never received the SIGALRM that
 /// ends a `-T` run and ran forever. This spawns with an empty mask, and waits on a thread of its
 /// own, since waitpid blocks.
-func runToCompletion(_ executable: String, _ arguments: [String], environment: [String: String]) async throws -> (status: Int32, output: String, errors: String) {
+func runToCompletion(_ executable: String, _ arguments: [String], environment: [String: String]) async throws -> (status: Int32, output: String, errors: String, cpuSeconds: Double) {
     try await withCheckedThrowingContinuation { continuation in
         Thread.detachNewThread {
             continuation.resume(with: Result { try spawnAndWait(executable, arguments, environment: environment) })
@@ -18,7 +18,7 @@ func runToCompletion(_ executable: String, _ arguments: [String], environment: [
     }
 }
 
-private func spawnAndWait(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> (status: Int32, output: String, errors: String) {
+private func spawnAndWait(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> (status: Int32, output: String, errors: String, cpuSeconds: Double) {
     // Output goes to files rather than pipes, so a chatty child cannot fill a pipe nobody reads yet.
     let folder = FileManager.default.temporaryDirectory
     let outputFile = folder.appendingPathComponent("tongban-bench-\(UUID().uuidString).out")
@@ -55,13 +55,26 @@ private func spawnAndWait(_ executable: String, _ arguments: [String], environme
         throw ExternalCommandError(description: "could not start \(executable): \(String(cString: strerror(spawned)))")
     }
     var raw: Int32 = 0
-    while waitpid(pid, &raw, 0) == -1 && errno == EINTR {}
+    var usage = rusage()
+    while wait4(pid, &raw, 0, &usage) == -1 && errno == EINTR {}
     let status = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
     let output = (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
     let errors = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
-    return (status, output, errors)
+    return (status, output, errors, cpuSeconds(usage))
 }
 
 struct ExternalCommandError: Error, CustomStringConvertible {
     var description: String
+}
+
+/// User and system CPU time in a resource usage record.
+func cpuSeconds(_ usage: rusage) -> Double {
+    Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+/// CPU time this process has used so far.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return cpuSeconds(usage)
 }

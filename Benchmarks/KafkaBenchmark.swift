@@ -116,13 +116,13 @@ struct KafkaBenchmark: AsyncParsableCommand {
 
     private func rdkafkaPerformanceProduce(topic: String) async throws -> Throughput {
         let arguments = ["-P", "-t", topic, "-b", bootstrapServers, "-s", "\(size)", "-c", "\(messages)"] + settingArguments(producerSettings)
-        let output = try await runReference(arguments)
+        let (output, cpu) = try await runReference(arguments)
         // "% 1000000 messages produced (512000000 bytes), 1000000 delivered (offset 0, 0 failed) in 4000ms: 250000 msgs/s and 128.00 MB/s, …"
         let numbers = try summary(output, matching: #/(\d+) delivered \(offset -?\d+, (\d+) failed\) in (\d+)ms/#)
         guard numbers[1] == 0, numbers[0] == messages else {
             throw ExternalCommandError(description: "rdkafka_performance delivered \(numbers[0]) messages, \(numbers[1]) failed:\n\(output)")
         }
-        let result = Throughput(messages: numbers[0], bytes: numbers[0] * size, elapsed: .milliseconds(numbers[2]))
+        let result = Throughput(messages: numbers[0], bytes: numbers[0] * size, elapsed: .milliseconds(numbers[2]), cpuSeconds: cpu)
         report("rdkafka_performance produce", result)
         return result
     }
@@ -131,27 +131,28 @@ struct KafkaBenchmark: AsyncParsableCommand {
         let group = "tongban.bench.rdkafka-performance-\(UUID().uuidString.prefix(8).lowercased())"
         // Its default mode (rd_kafka_consumer_poll per message) is its fastest here; -B 1000 was slower.
         let arguments = ["-G", group, "-t", topic, "-b", bootstrapServers, "-c", "\(messages)"] + settingArguments(consumerSettings)
-        let output = try await runReference(arguments)
+        let (output, cpu) = try await runReference(arguments)
         // "% 1000000 messages (512000000 bytes) consumed in 1700ms: 588235 msgs/s (301.18 MB/s)"
         let numbers = try summary(output, matching: #/(\d+) messages \((\d+) bytes\) consumed in (\d+)ms/#)
         guard numbers[0] == messages else {
             throw ExternalCommandError(description: "rdkafka_performance consumed \(numbers[0]) messages:\n\(output)")
         }
-        let result = Throughput(messages: numbers[0], bytes: numbers[1], elapsed: .milliseconds(numbers[2]))
+        let result = Throughput(messages: numbers[0], bytes: numbers[1], elapsed: .milliseconds(numbers[2]), cpuSeconds: cpu)
         report("rdkafka_performance consume", result)
         return result
     }
 
-    private func runReference(_ arguments: [String]) async throws -> String {
+    /// Runs rdkafka_performance; returns its output and the CPU time its whole run took.
+    private func runReference(_ arguments: [String]) async throws -> (output: String, cpuSeconds: Double) {
         guard FileManager.default.isExecutableFile(atPath: rdkafkaPerformance) else {
             throw ValidationError("rdkafka_performance is not at \(rdkafkaPerformance): run Scripts/benchmark.sh kafka, which builds it")
         }
-        let (status, standardOutput, standardError) = try await runToCompletion(rdkafkaPerformance, arguments, environment: [:])
+        let (status, standardOutput, standardError, cpuSeconds) = try await runToCompletion(rdkafkaPerformance, arguments, environment: [:])
         let output = standardOutput + standardError
         guard status == 0 else {
             throw ExternalCommandError(description: "rdkafka_performance exited with \(status):\n\(output)")
         }
-        return output
+        return (output, cpuSeconds)
     }
 
     /// The numbers in the last line of rdkafka_performance's output that matches: its final summary.
@@ -183,6 +184,7 @@ struct KafkaBenchmark: AsyncParsableCommand {
         let expected = messages
         let clock = ContinuousClock()
 
+        let startCPU = processCPUSeconds()
         let start = clock.now
         let (acknowledged, failed, end) = try await withThrowingTaskGroup(of: Deliveries?.self) { group in
             group.addTask {
@@ -211,7 +213,9 @@ struct KafkaBenchmark: AsyncParsableCommand {
         guard failed == 0, acknowledged == expected else {
             throw ExternalCommandError(description: "the wrapper delivered \(acknowledged) messages, \(failed) failed")
         }
-        let result = Throughput(messages: acknowledged, bytes: acknowledged * size, elapsed: end - start)
+        let result = Throughput(
+            messages: acknowledged, bytes: acknowledged * size, elapsed: end - start, cpuSeconds: processCPUSeconds() - startCPU
+        )
         report("Shared/Kafka produce", result)
         return result
     }
@@ -230,6 +234,7 @@ struct KafkaBenchmark: AsyncParsableCommand {
         var configuration = baseConfiguration()
         configuration.groupID = "tongban.bench.wrapper-\(UUID().uuidString.prefix(8).lowercased())"
         configuration.additionalSettings = consumerSettings
+        let startCPU = processCPUSeconds()
         let consumer = try KafkaConsumer(configuration: configuration, topics: [topic], logger: logger)
         let expected = messages
         let clock = ContinuousClock()
@@ -257,7 +262,7 @@ struct KafkaBenchmark: AsyncParsableCommand {
             guard count == expected, let start else {
                 throw ExternalCommandError(description: "the wrapper consumed \(count) of \(expected) messages")
             }
-            return Throughput(messages: count, bytes: bytes, elapsed: end - start)
+            return Throughput(messages: count, bytes: bytes, elapsed: end - start, cpuSeconds: processCPUSeconds() - startCPU)
         }
         report("Shared/Kafka consume", result)
         return result
@@ -266,7 +271,7 @@ struct KafkaBenchmark: AsyncParsableCommand {
     // MARK: - Figures
 
     private func report(_ what: String, _ throughput: Throughput) {
-        print("\(pad(what, 28, left: true)) \(throughput.messages) messages in \(format(throughput.seconds)) s: \(Int(throughput.messagesPerSecond)) msgs/s, \(format(throughput.megabytesPerSecond)) MB/s")
+        print("\(pad(what, 28, left: true)) \(throughput.messages) messages in \(format(throughput.seconds)) s: \(Int(throughput.messagesPerSecond)) msgs/s, \(format(throughput.megabytesPerSecond)) MB/s, \(format(throughput.cpuSeconds)) s of CPU")
     }
 
     private func describe(_ settings: [String: String]) -> String {
@@ -295,6 +300,9 @@ struct Throughput {
     var messages: Int
     var bytes: Int
     var elapsed: Duration
+    /// CPU time of the whole client run (start to exit, the group join included): how much of the
+    /// shared machine it took, which the broker then did not have.
+    var cpuSeconds: Double
 
     var seconds: Double {
         let (seconds, attoseconds) = elapsed.components

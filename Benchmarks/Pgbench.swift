@@ -21,7 +21,7 @@ struct PgbenchRun {
 
     /// `pgbench -i`: the tables the built-in workloads use.
     func initialize(scale: Int) async throws {
-        let (status, output, errors) = try await runToCompletion(executable, ["-i", "-q", "-s", "\(scale)"], environment: environment)
+        let (status, output, errors, _) = try await runToCompletion(executable, ["-i", "-q", "-s", "\(scale)"], environment: environment)
         guard status == 0 else { throw ValidationError("pgbench -i exited with status \(status): \(errors)\(output)") }
     }
 
@@ -39,7 +39,7 @@ struct PgbenchRun {
     }
 
     func rate(seconds: Int) async throws -> Double {
-        let (status, output, errors) = try await runToCompletion(executable, arguments(seconds: seconds), environment: environment)
+        let (status, output, errors, _) = try await runToCompletion(executable, arguments(seconds: seconds), environment: environment)
         guard status == 0,
               let line = output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
               let rate = Double(line.dropFirst("tps = ".count).prefix { $0 != " " })

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs one benchmark: Scripts/benchmark.sh NAME [options]   (NAME as in `tongban-bench --help`)
-# Installs what is missing (the reference tools too), starts a PostgreSQL and Tansu of its own (profile "bench": ports 55632
-# and 19292), builds in release mode, runs the benchmark, and stops what it started.
+# Installs what is missing, the reference tools included, starts a PostgreSQL and Tansu of its own
+# (profile "bench": ports 55632 and 19292), builds in release mode, runs the benchmark, and stops
+# what it started.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

@@ -43,14 +43,7 @@ public final class KafkaConsumer: Service, Sendable {
         }
         let settings = try configuration.librdkafkaSettings(for: .consumer)
         let buffer = KafkaConsumerMessageBuffer(capacity: 10 * Self.batchSize)
-        let statistics = configuration.statisticsInterval.map { _ in
-            RDKafkaStatisticsRecorder(
-                factory: metricsFactory ?? MetricsSystem.factory,
-                clientID: configuration.clientID,
-                role: .consumer,
-                group: configuration.groupID
-            )
-        }
+        let statistics = RDKafkaStatisticsRecorder(configuration, role: .consumer, factory: metricsFactory)
         var logger = logger
         logger[metadataKey: KafkaLogKeys.group] = "\(configuration.groupID ?? "")"
         let context = RDKafkaCallbackContext(logger: logger, statistics: statistics) { revoked in
@@ -139,21 +132,24 @@ public final class KafkaConsumer: Service, Sendable {
                     topicNames: &topicNames
                 )
                 buffer.append(messages)
-                for error in errors + client.context.takeClientErrors() {
-                    // A fatal error has been logged where librdkafka raised it; the rest are worth a line here.
-                    if error.isFatal || error.code == .fatal { throw client.fatalClientError() ?? error }
-                    logger.warning("Kafka consumer error", metadata: [KafkaLogKeys.error: "\(error)"])
+                // librdkafka has logged its client errors already; only a fatal one ends the consumer.
+                if let fatal = client.context.takeClientErrors().first(where: \.isFatal) {
+                    throw client.fatalClientError() ?? fatal
+                }
+                for error in errors {
+                    if error.isFatal { throw client.fatalClientError() ?? error }
+                    logger.info("Kafka consumer error", metadata: [KafkaLogKeys.error: "\(error)"])
                 }
             }
         } catch {
             failure = error
-            logger.error("Kafka consumer failed", metadata: [KafkaLogKeys.error: "\(error)"])
+            logger.info("Kafka consumer failed", metadata: [KafkaLogKeys.error: "\(error)"])
         }
         do throws(KafkaError) {
             try client.closeConsumer()
             logger.info("Kafka consumer left its group")
         } catch {
-            logger.warning("Kafka consumer did not close cleanly", metadata: [KafkaLogKeys.error: "\(error)"])
+            logger.info("Kafka consumer did not close cleanly", metadata: [KafkaLogKeys.error: "\(error)"])
         }
         buffer.finish(failure: failure)
         if let failure { throw failure }

@@ -25,7 +25,8 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
 
 /// Messages the poll thread fetched and the caller has not taken yet. Bounded: when it is full the
 /// poll thread stops fetching until the caller catches up, so librdkafka's own prefetch limit
-/// applies and memory stays flat.
+/// applies and memory stays flat. (A caller that stops iterating for good stops the polls too, and
+/// librdkafka leaves the group after `max.poll.interval.ms`, as Kafka expects of a stuck member.)
 final class KafkaConsumerMessageBuffer: Sendable {
     private typealias Waiter = CheckedContinuation<KafkaConsumerMessage?, any Error>
 

@@ -4,7 +4,8 @@ public struct KafkaDeliveryReport: Sendable {
         /// The broker has the message, at ``KafkaDeliveryReport/partition`` and ``KafkaDeliveryReport/offset``.
         case acknowledged
         /// The message was not delivered; `error.code` tells whether it timed out, was refused or purged.
-        case failed(KafkaError)
+        /// Boxed: a report is then a few words, and a million of them stay cheap to pass around.
+        indirect case failed(KafkaError)
     }
 
     public let id: KafkaProducerMessageID

@@ -1,6 +1,7 @@
 public import Logging
 public import Metrics
 public import ServiceLifecycle
+import Foundation
 import Synchronization
 
 /// Sends messages, idempotently by default: librdkafka retries without duplicating or reordering.
@@ -65,11 +66,7 @@ public final class KafkaProducer: Service, Sendable {
     ) throws(KafkaError) {
         let settings = try configuration.librdkafkaSettings(for: .producer)
         let deliveryReports = RDKafkaDeliveryReports()
-        let statistics = configuration.statisticsInterval.map { _ in
-            RDKafkaStatisticsRecorder(
-                factory: metricsFactory ?? MetricsSystem.factory, clientID: configuration.clientID, role: .producer, group: nil
-            )
-        }
+        let statistics = RDKafkaStatisticsRecorder(configuration, role: .producer, factory: metricsFactory)
         let context = RDKafkaCallbackContext(logger: logger, statistics: statistics, deliveryReports: deliveryReports)
         client = try RDKafkaClient.make(role: .producer, settings: settings, context: context)
         self.deliveryReports = deliveryReports
@@ -209,16 +206,23 @@ public final class KafkaProducer: Service, Sendable {
                 return
             }
             client.poll(timeoutMilliseconds: Self.pollTimeoutMilliseconds)
-            dispatchEvents()
+            if dispatchEvents() >= Self.busyBatch {
+                // Under load, let the next reports gather for a moment: fewer, larger batches cost
+                // less per message, and a millisecond is nothing against the broker's round trip.
+                usleep(1000)
+            }
         }
     }
+
+    /// A batch this large means the producer is busy.
+    private static let busyBatch = 1000
 
     private func finish(flush: Bool) {
         let timeout = flush ? configuration.shutdownFlushTimeout.timeoutMilliseconds : 0
         if !client.flush(timeoutMilliseconds: timeout) {
-            logger.warning(
+            logger.info(
                 "Kafka producer stopped with undelivered messages; they are reported as failed",
-                metadata: [KafkaLogKeys.client: "\(client.name)", "kafka.outstanding": "\(client.outstandingCount)"]
+                metadata: [KafkaLogKeys.client: "\(client.name)", KafkaLogKeys.outstanding: "\(client.outstandingCount)"]
             )
             client.purgeOutstandingMessages()
         }
@@ -235,7 +239,9 @@ public final class KafkaProducer: Service, Sendable {
     }
 
     /// Hands the delivery reports of one poll to their awaiting callers and to the events, as one batch.
-    private func dispatchEvents() {
+    /// Returns how many delivery reports it handed over.
+    @discardableResult
+    private func dispatchEvents() -> Int {
         let batch = deliveryReports.take()
         if !batch.awaited.isEmpty {
             let continuations = state.withLock { state in
@@ -248,6 +254,7 @@ public final class KafkaProducer: Service, Sendable {
         }
         if !batch.reports.isEmpty { events?.yield(.deliveryReports(batch.reports)) }
         for error in client.context.takeClientErrors() { events?.yield(.error(error)) }
+        return batch.reports.count
     }
 }
 

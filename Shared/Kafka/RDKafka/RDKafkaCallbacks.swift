@@ -55,6 +55,8 @@ final class RDKafkaDeliveryReports: Sendable {
     private struct State {
         var batch = Batch()
         var topicNames: [UInt: String] = [:]
+        /// The topic of the previous report: most reports in a batch share it.
+        var lastTopic: (key: UInt, name: String)?
     }
 
     private let state = Mutex(State())
@@ -86,7 +88,7 @@ final class RDKafkaDeliveryReports: Sendable {
         let offset = message.pointee.offset >= 0 ? message.pointee.offset : nil
         let rkt = message.pointee.rkt
         state.withLock { state in
-            let topic = Self.topicName(rkt, cache: &state.topicNames)
+            let topic = Self.topicName(rkt, state: &state)
             if opaque & 1 == 1 { state.batch.awaited.append(state.batch.reports.count) }
             state.batch.reports.append(
                 KafkaDeliveryReport(id: id, topic: topic, partition: partition, offset: offset, status: status)
@@ -96,12 +98,13 @@ final class RDKafkaDeliveryReports: Sendable {
 
     /// Topic names by handle: the producer's topic handles live as long as the client, so one
     /// String per topic serves every report.
-    private static func topicName(_ rkt: OpaquePointer?, cache: inout [UInt: String]) -> String {
+    private static func topicName(_ rkt: OpaquePointer?, state: inout State) -> String {
         guard let rkt else { return "" }
         let key = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(rkt)))
-        if let name = cache[key] { return name }
-        let name = String(cString: rd_kafka_topic_name(rkt))
-        cache[key] = name
+        if let last = state.lastTopic, last.key == key { return last.name }
+        let name = state.topicNames[key] ?? String(cString: rd_kafka_topic_name(rkt))
+        state.topicNames[key] = name
+        state.lastTopic = (key, name)
         return name
     }
 }
@@ -156,7 +159,8 @@ enum RDKafkaCallbacks {
         } else {
             failure = KafkaError(.client, rdKafka: err, reason.map { String(cString: $0) })
         }
-        context.logger.warning(
+        // librdkafka logs these itself (through the log callback); the owner surfaces them as events.
+        context.logger.debug(
             "librdkafka reported an error",
             metadata: [KafkaLogKeys.error: "\(failure)"]
         )
@@ -192,7 +196,7 @@ enum RDKafkaCallbacks {
             if cooperative {
                 if let error = rd_kafka_incremental_assign(rk, partitions) {
                     let failure = KafkaError(.consumeFailed, consuming: error, "assign")
-                    context.logger.warning("Kafka assignment failed", metadata: [KafkaLogKeys.error: "\(failure)"])
+                    context.logger.info("Kafka assignment failed", metadata: [KafkaLogKeys.error: "\(failure)"])
                 }
             } else {
                 rd_kafka_assign(rk, partitions)
@@ -209,7 +213,7 @@ enum RDKafkaCallbacks {
                 let result = rd_kafka_commit(rk, nil, 0)
                 if result != RD_KAFKA_RESP_ERR_NO_ERROR && result != RD_KAFKA_RESP_ERR__NO_OFFSET {
                     let failure = KafkaError(.commitFailed, rdKafka: result, "commit on revocation")
-                    context.logger.warning("Kafka commit on revocation failed", metadata: [KafkaLogKeys.error: "\(failure)"])
+                    context.logger.info("Kafka commit on revocation failed", metadata: [KafkaLogKeys.error: "\(failure)"])
                 }
             }
             if cooperative {

@@ -12,7 +12,14 @@ final class RDKafkaClient: Sendable {
     nonisolated(unsafe) let consumerQueue: OpaquePointer?
     let context: RDKafkaCallbackContext
     let role: KafkaConfiguration.ClientRole
-    private let topicHandles = Mutex<[String: TopicHandle]>([:])
+    private let topicHandles = Mutex(TopicHandles())
+
+    /// The producer's topic handles by name, and the last one used: most sends go to the same topic
+    /// as the one before.
+    private struct TopicHandles {
+        var byName: [String: TopicHandle] = [:]
+        var last: (name: String, handle: TopicHandle)?
+    }
 
     /// A producer's handle for one topic, kept for the client's life to spare librdkafka a lookup per message.
     private struct TopicHandle: @unchecked Sendable {
@@ -77,7 +84,7 @@ final class RDKafkaClient: Sendable {
         let resources = Resources(
             handle: handle,
             consumerQueue: consumerQueue,
-            topics: topicHandles.withLock { $0.values.map(\.pointer) },
+            topics: topicHandles.withLock { $0.byName.values.map(\.pointer) },
             context: context
         )
         // rd_kafka_destroy joins librdkafka's threads (and closes a consumer that was never closed),
@@ -96,10 +103,12 @@ final class RDKafkaClient: Sendable {
 
     private func topicHandle(_ topic: String) -> OpaquePointer? {
         topicHandles.withLock { handles in
-            if let known = handles[topic] { return known.pointer }
-            guard let created = rd_kafka_topic_new(handle, topic, nil) else { return nil }
-            handles[topic] = TopicHandle(pointer: created)
-            return created
+            if let last = handles.last, last.name == topic { return last.handle.pointer }
+            let known = handles.byName[topic] ?? rd_kafka_topic_new(handle, topic, nil).map(TopicHandle.init)
+            guard let known else { return nil }
+            handles.byName[topic] = known
+            handles.last = (topic, known)
+            return known.pointer
         }
     }
 

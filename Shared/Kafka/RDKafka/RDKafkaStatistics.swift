@@ -52,6 +52,18 @@ final class RDKafkaStatisticsRecorder: Sendable {
     private let assignedPartitions: Gauge
     private let totals = Mutex(Totals())
 
+    /// A recorder for a client of `configuration`, nil when its statistics are off. Without a
+    /// factory of its own the metrics go to the bootstrapped `MetricsSystem`.
+    convenience init?(_ configuration: KafkaConfiguration, role: KafkaConfiguration.ClientRole, factory: (any MetricsFactory)?) {
+        guard configuration.statisticsInterval != nil else { return nil }
+        self.init(
+            factory: factory ?? MetricsSystem.factory,
+            clientID: configuration.clientID,
+            role: role,
+            group: role == .consumer ? configuration.groupID : nil
+        )
+    }
+
     init(factory: any MetricsFactory, clientID: String, role: KafkaConfiguration.ClientRole, group: String?) {
         self.factory = factory
         let dimensions = [("client_id", clientID), ("role", role.rawValue)]
