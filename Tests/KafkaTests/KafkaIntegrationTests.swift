@@ -7,7 +7,7 @@ import Testing
 struct KafkaIntegrationTests {
     @Test("admin creates a topic with partitions and configs; creating it again is not an error")
     func adminTopics() async throws {
-        let admin = try KafkaAdmin(configuration: testConfiguration(), logger: testLogger)
+        let admin = try KafkaAdmin(configuration: configurationForTests(), logger: testLogger)
         let topic = TestInfrastructure.uniqueName("tongban.test.admin")
         let created = try await admin.createTopic(topic, partitions: 6, replicationFactor: 1, configs: ["retention.ms": "604800000"])
         #expect(created)
@@ -24,7 +24,7 @@ struct KafkaIntegrationTests {
     @Test("each key's messages arrive in the order they were sent")
     func perKeyOrder() async throws {
         let topic = TestInfrastructure.uniqueName("tongban.test.order")
-        let configuration = testConfiguration(group: TestInfrastructure.uniqueName("order"))
+        let configuration = configurationForTests(group: TestInfrastructure.uniqueName("order"))
         try await createTopic(topic, partitions: 6, configuration: configuration)
 
         let keys = (0..<12).map { "440300-20261123-\(100_000 + $0)" }
@@ -56,7 +56,7 @@ struct KafkaIntegrationTests {
     @Test("two consumers in a group split six partitions, and one takes them all when the other leaves")
     func groupSplitAndTakeover() async throws {
         let topic = TestInfrastructure.uniqueName("tongban.test.group")
-        let configuration = testConfiguration(group: TestInfrastructure.uniqueName("split"))
+        let configuration = configurationForTests(group: TestInfrastructure.uniqueName("split"))
         try await createTopic(topic, partitions: 6, configuration: configuration)
         let all = Set((0..<6).map { KafkaTopicPartition(topic: topic, partition: $0) })
 
@@ -93,7 +93,7 @@ struct KafkaIntegrationTests {
     @Test("committed offsets survive a consumer restart; what was not committed is read again")
     func atLeastOnce() async throws {
         let topic = TestInfrastructure.uniqueName("tongban.test.commits")
-        let configuration = testConfiguration(group: TestInfrastructure.uniqueName("restart"))
+        let configuration = configurationForTests(group: TestInfrastructure.uniqueName("restart"))
         try await createTopic(topic, partitions: 1, configuration: configuration)
         let producer = try KafkaProducer(configuration: configuration, logger: testLogger)
         try await withRunning(producer) {
@@ -126,7 +126,7 @@ struct KafkaIntegrationTests {
     @Test("offsets stored but not yet committed are committed when the consumer leaves")
     func commitOnLeave() async throws {
         let topic = TestInfrastructure.uniqueName("tongban.test.leave")
-        let configuration = testConfiguration(group: TestInfrastructure.uniqueName("leave"))
+        let configuration = configurationForTests(group: TestInfrastructure.uniqueName("leave"))
         try await createTopic(topic, partitions: 2, configuration: configuration)
         let producer = try KafkaProducer(configuration: configuration, logger: testLogger)
         try await withRunning(producer) {

@@ -13,7 +13,7 @@ struct KafkaObservabilityTests {
     func logBridge() async throws {
         let handler = InMemoryLogHandler()
         let logger = Logger(label: "tongban.kafka.tests") { _ in handler }
-        var configuration = testConfiguration(bootstrapServers: "127.0.0.1:1")
+        var configuration = configurationForTests(bootstrapServers: "127.0.0.1:1")
         configuration.messageTimeout = .seconds(1)
         let producer = try KafkaProducer(configuration: configuration, logger: logger)
         try await withRunning(producer) {
@@ -31,7 +31,7 @@ struct KafkaObservabilityTests {
         var logger = Logger(label: "tongban.kafka.tests") { _ in handler }
         logger.logLevel = .trace
         let secret = "hunter2-do-not-log"
-        var configuration = testConfiguration(bootstrapServers: "127.0.0.1:1")
+        var configuration = configurationForTests(bootstrapServers: "127.0.0.1:1")
         configuration.additionalSettings = ["sasl.username": "relay-130100", "sasl.password": secret, "ssl.key.password": secret]
         _ = try KafkaProducer(configuration: configuration, logger: logger)
 

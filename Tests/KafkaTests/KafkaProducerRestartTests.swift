@@ -8,7 +8,7 @@ import Testing
 struct ProducerRestartTests {
     @Test("sending while the broker is down ends in a typed error after the message timeout, not a hang")
     func brokerStopped() async throws {
-        var configuration = testConfiguration()
+        var configuration = configurationForTests()
         configuration.messageTimeout = .seconds(3)
         let topic = TestInfrastructure.uniqueName("tongban.test.down")
         try await createTopic(topic, partitions: 1, configuration: configuration)

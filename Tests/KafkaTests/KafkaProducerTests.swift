@@ -61,7 +61,7 @@ struct KafkaProducerTests {
     @Test("with no broker to reach, sending ends in a message-timed-out error, not a hang")
     func unreachableBroker() async throws {
         // Port 1 on loopback: nothing listens there.
-        var configuration = testConfiguration(bootstrapServers: "127.0.0.1:1")
+        var configuration = configurationForTests(bootstrapServers: "127.0.0.1:1")
         configuration.messageTimeout = .seconds(1)
         let (producer, events) = try KafkaProducer.makeProducerWithEvents(configuration: configuration, logger: testLogger)
         let clock = ContinuousClock()

@@ -10,7 +10,7 @@ let librdkafkaDebugContexts = ProcessInfo.processInfo.environment["KAFKA_TEST_DE
 
 /// A configuration for tests: short group timeouts, because Tansu holds every JoinGroup for half
 /// the session timeout; no statistics unless a test wants them.
-func testConfiguration(
+func configurationForTests(
     bootstrapServers: String = TestInfrastructure.kafkaBootstrapServers,
     group: String? = nil
 ) -> KafkaConfiguration {
@@ -125,7 +125,7 @@ final class MockKafkaCluster: Sendable {
     /// A test configuration for this cluster. The mock's first rebalance waits 3 s, so its session
     /// timeout must be longer than that or the joining member times out first.
     func configuration(group: String? = nil) -> KafkaConfiguration {
-        var configuration = testConfiguration(bootstrapServers: bootstrapServers, group: group)
+        var configuration = configurationForTests(bootstrapServers: bootstrapServers, group: group)
         configuration.sessionTimeout = .seconds(6)
         configuration.heartbeatInterval = .seconds(1)
         return configuration
