@@ -110,7 +110,8 @@ public struct Envelope: Sendable, Equatable {
 
     private static func describe(_ error: DecodingError) -> String {
         func path(_ keys: [any CodingKey]) -> String {
-            keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingPrefix(".").description
+            let path = jsonPath(keys)
+            return path.isEmpty ? "the payload" : path
         }
         switch error {
         case .keyNotFound(let key, let context): return "\(path(context.codingPath + [key])) is missing"

@@ -106,7 +106,7 @@ public struct EnvironmentVariables: Sendable {
 
     public func string(_ name: String, default defaultValue: String) throws(ConfigurationError) -> String {
         guard let value = values[name] else { return defaultValue }
-        guard !value.trimmingWhitespace().isEmpty else {
+        guard !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw ConfigurationError(variable: name, problem: "is set but empty")
         }
         return value
@@ -114,7 +114,7 @@ public struct EnvironmentVariables: Sendable {
 
     public func integer(_ name: String, default defaultValue: Int, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
         guard let raw = values[name] else { return defaultValue }
-        guard let value = Int(raw.trimmingWhitespace()) else {
+        guard let value = Int(raw.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw ConfigurationError(variable: name, problem: "'\(raw)' is not a whole number")
         }
         guard range.contains(value) else {
@@ -162,7 +162,7 @@ public struct EnvironmentVariables: Sendable {
         default defaultValue: Choice
     ) throws(ConfigurationError) -> Choice where Choice.RawValue == String {
         guard let raw = values[name] else { return defaultValue }
-        guard let value = Choice(rawValue: raw.trimmingWhitespace().lowercased()) else {
+        guard let value = Choice(rawValue: raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()) else {
             let allowed = Choice.allCases.map(\.rawValue).joined(separator: ", ")
             throw ConfigurationError(variable: name, problem: "'\(raw)' is not one of \(allowed)")
         }
@@ -171,12 +171,3 @@ public struct EnvironmentVariables: Sendable {
 }
 
 extension LogFormat: CaseIterable {}
-
-extension String {
-    func trimmingWhitespace() -> Substring {
-        var text = self[...]
-        while let first = text.first, first.isWhitespace { text.removeFirst() }
-        while let last = text.last, last.isWhitespace { text.removeLast() }
-        return text
-    }
-}

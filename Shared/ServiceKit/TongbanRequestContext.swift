@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 public import Hummingbird
 import Logging
+import Messaging
 import NIOCore
 
 /// The request context of every Tongban service: who is calling (set by `AuthenticationMiddleware`),
@@ -66,31 +67,24 @@ extension Problem {
     init(decoding error: DecodingError) {
         switch error {
         case .keyNotFound(let key, let context):
-            self = .validation([FieldError(field: jsonPath(context.codingPath + [key]), problem: "is required")])
+            self = .validation([FieldError(field: fieldPath(context.codingPath + [key]), problem: "is required")])
         case .valueNotFound(_, let context):
-            self = .validation([FieldError(field: jsonPath(context.codingPath), problem: "must not be null")])
+            self = .validation([FieldError(field: fieldPath(context.codingPath), problem: "must not be null")])
         case .typeMismatch(let type, let context):
-            self = .validation([FieldError(field: jsonPath(context.codingPath), problem: "must be \(jsonTypeName(type))")])
+            self = .validation([FieldError(field: fieldPath(context.codingPath), problem: "must be \(jsonTypeName(type))")])
         case .dataCorrupted(let context) where context.codingPath.isEmpty:
             self = .malformedRequest("The body is not valid JSON.")
         case .dataCorrupted(let context):
-            self = .validation([FieldError(field: jsonPath(context.codingPath), problem: context.debugDescription)])
+            self = .validation([FieldError(field: fieldPath(context.codingPath), problem: context.debugDescription)])
         @unknown default:
             self = .malformedRequest("The body could not be read.")
         }
     }
 }
 
-/// `applicant.idNumber`, `materials[2].code`.
-func jsonPath(_ codingPath: [any CodingKey]) -> String {
-    var path = ""
-    for key in codingPath {
-        if let index = key.intValue {
-            path += "[\(index)]"
-        } else {
-            path += path.isEmpty ? key.stringValue : "." + key.stringValue
-        }
-    }
+/// The field's path, or `(body)` for the body as a whole.
+func fieldPath(_ codingPath: [any CodingKey]) -> String {
+    let path = jsonPath(codingPath)
     return path.isEmpty ? "(body)" : path
 }
 
