@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "ServiceKit",
             dependencies: [
-                "Postgres", "Kafka", "Messaging", hummingbird, lifecycle, unixSignals, logging,
+                "Postgres", "Kafka", "Messaging", "Domain", hummingbird, lifecycle, unixSignals, logging,
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -38,9 +38,11 @@ public final class EventConsumer: Service, Sendable {
     let deadLetterCounter: Counter
     static let attemptsForUnknownErrors = 5
 
-    /// `kafka` must carry the consumer group (e.g. `tongban.approval`); `producer` sends dead letters.
+    /// `kafka` must carry the consumer group (e.g. `tongban.approval`); `producer` sends dead letters
+    /// to the service's dead-letter topic in `namespace`.
     public init(
         service: String,
+        namespace: String = "",
         topics: [String],
         kafka: KafkaConfiguration,
         client: PostgresClient,
@@ -55,7 +57,7 @@ public final class EventConsumer: Service, Sendable {
         self.client = client
         self.handler = handler
         self.logger = logger
-        deadLetterTopic = Topic.deadLetters(of: service).name
+        deadLetterTopic = Topic.deadLetters(of: service).inNamespace(namespace).name
         let factory = metricsFactory ?? MetricsSystem.factory
         appliedCounter = Counter(label: "events_applied_total", dimensions: [("service", service)], factory: factory)
         duplicateCounter = Counter(label: "events_duplicate_total", dimensions: [("service", service)], factory: factory)

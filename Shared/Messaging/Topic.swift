@@ -14,6 +14,9 @@ public struct Topic: Sendable, Equatable {
     public var summary: String
     /// The JSON Schema of the payload.
     public var payload: DocumentNode
+    /// Puts the topic in front of `tongban.` when several environments share one Kafka cluster
+    /// (`staging` → `staging.tongban.intake.case-submitted.v1`); empty in the usual deployment.
+    public var namespace: String = ""
     /// Dead letters keep whatever headers the original had, so they need not be CloudEvents.
     public var isDeadLetterTopic: Bool { event == "dlq" }
 
@@ -27,10 +30,17 @@ public struct Topic: Sendable, Equatable {
         self.payload = payload
     }
 
-    public var name: String { "tongban.\(owner).\(event).v\(version)" }
+    public var name: String { namespace.isEmpty ? eventType : "\(namespace).\(eventType)" }
 
-    /// The CloudEvents `type` of the events on this topic.
-    public var eventType: String { name }
+    /// The CloudEvents `type` of the events on this topic: its name without any namespace.
+    public var eventType: String { "tongban.\(owner).\(event).v\(version)" }
+
+    /// This topic in `namespace` (see ``namespace``).
+    public func inNamespace(_ namespace: String) -> Topic {
+        var topic = self
+        topic.namespace = namespace
+        return topic
+    }
 
     /// Where a service's messages go when they cannot be applied: `tongban.<service>.dlq.v1`.
     public static func deadLetters(of service: String) -> Topic {
@@ -50,7 +60,12 @@ public enum TopicRegistry {
     public static let services = ["intake", "relay", "approval", "seal", "evaluation"]
 
     public static var all: [Topic] {
-        services.map(Topic.deadLetters(of:))
+        [
+            .caseSubmitted, .materialsSupplemented, .caseWithdrawn,
+            .caseReceived,
+            .tasksOpened, .supplementRequested, .taskResumed, .taskDecided, .bundleDecided, .decisionRevoked,
+            .licencesIssued,
+        ] + services.map(Topic.deadLetters(of:))
     }
 
     public static func topic(named name: String) -> Topic? {

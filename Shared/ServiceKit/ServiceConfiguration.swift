@@ -1,3 +1,4 @@
+public import Domain
 import Foundation
 public import Kafka
 public import Logging
@@ -42,6 +43,12 @@ public struct ServiceConfiguration: Sendable {
     public var tokenAudience: String
     /// librdkafka settings passed through from TONGBAN_KAFKA_* variables (other than BOOTSTRAP_SERVERS).
     public var kafkaSettings: [String: String]
+    /// The home region this deployment serves (GB/T 2260), e.g. 130100 石家庄市.
+    public var region: DivisionCode
+    /// The schema the service owns and migrates; its role's own name unless told otherwise.
+    public var databaseSchema: String
+    /// Prefix for every topic name when several environments share one Kafka cluster; usually empty.
+    public var topicNamespace: String
 
     public init(service: ServiceName, environment: EnvironmentVariables = .process) throws(ConfigurationError) {
         self.service = service
@@ -58,6 +65,14 @@ public struct ServiceConfiguration: Sendable {
         tokenIssuer = try environment.string("TONGBAN_TOKEN_ISSUER", default: "tongban-local")
         tokenAudience = try environment.string("TONGBAN_TOKEN_AUDIENCE", default: "tongban")
         kafkaSettings = environment.librdkafkaSettings()
+        let regionText = try environment.string("TONGBAN_REGION", default: "130100")
+        do {
+            region = try DivisionCode(regionText)
+        } catch {
+            throw ConfigurationError(variable: "TONGBAN_REGION", problem: "'\(regionText)' \(error)")
+        }
+        databaseSchema = try environment.identifier("TONGBAN_DATABASE_SCHEMA", default: service.rawValue)
+        topicNamespace = try environment.topicNamespace("TONGBAN_TOPIC_NAMESPACE")
     }
 
     /// The service's Kafka client settings; TLS and SASL for a secured cluster go in through
@@ -119,6 +134,28 @@ public struct EnvironmentVariables: Sendable {
         }
         guard range.contains(value) else {
             throw ConfigurationError(variable: name, problem: "\(value) is outside \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
+    }
+
+    /// A PostgreSQL identifier of our own making: lower-case letters, digits and underscores.
+    func identifier(_ name: String, default defaultValue: String) throws(ConfigurationError) -> String {
+        let value = try string(name, default: defaultValue)
+        guard value.count <= 63, value.first.map({ $0.isLetter }) == true,
+              value.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" })
+        else {
+            throw ConfigurationError(variable: name, problem: "'\(value)' is not a schema name (a-z, 0-9 and _, starting with a letter)")
+        }
+        return value
+    }
+
+    /// Empty when unset; otherwise characters Kafka allows in topic names, without a leading dot.
+    func topicNamespace(_ name: String) throws(ConfigurationError) -> String {
+        guard let value = values[name], !value.isEmpty else { return "" }
+        guard value.count <= 100, value.first != ".",
+              value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") })
+        else {
+            throw ConfigurationError(variable: name, problem: "'\(value)' is not a topic namespace (letters, digits, '.', '_' and '-')")
         }
         return value
     }

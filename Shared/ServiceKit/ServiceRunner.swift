@@ -3,6 +3,7 @@ public import Hummingbird
 public import Logging
 import Metrics
 public import Kafka
+import Messaging
 public import Postgres
 public import ServiceLifecycle
 import UnixSignals
@@ -132,7 +133,10 @@ public func buildServiceApplication(
             address: .hostname(configuration.httpHost, port: configuration.httpPort),
             serverName: "tongban-\(configuration.service.rawValue)"
         ),
-        services: [runtime.database, TopicProvisioner(admin: runtime.kafkaAdmin, logger: runtime.logger)] + services,
+        services: [
+            runtime.database,
+            TopicProvisioner(admin: runtime.kafkaAdmin, topics: TopicRegistry.all.map(runtime.topic), logger: runtime.logger),
+        ] + services,
         logger: runtime.logger
     )
 }

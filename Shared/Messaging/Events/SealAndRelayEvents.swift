@@ -1,0 +1,59 @@
+public import Foundation
+
+/// `tongban.seal.licences-issued.v1`: every licence a decided case earned, issued together under
+/// the bureau's seal (四证齐发), and the matters that earned none because they were refused.
+public struct LicencesIssued: Codable, Sendable, Equatable {
+    public struct Refusal: Codable, Sendable, Equatable {
+        public var matterCode: String
+        public var matterName: String
+        public var legalBasis: String
+
+        public init(matterCode: String, matterName: String, legalBasis: String) {
+            self.matterCode = matterCode
+            self.matterName = matterName
+            self.legalBasis = legalBasis
+        }
+    }
+
+    public var caseNumber: String
+    public var issuedAt: Date
+    public var licences: [LicenceSummary]
+    public var refused: [Refusal]
+    public var handedOverFrom: CaseSubmitted.OriginCase?
+
+    public init(caseNumber: String, issuedAt: Date, licences: [LicenceSummary], refused: [Refusal], handedOverFrom: CaseSubmitted.OriginCase? = nil) {
+        self.caseNumber = caseNumber
+        self.issuedAt = issuedAt
+        self.licences = licences
+        self.refused = refused
+        self.handedOverFrom = handedOverFrom
+    }
+
+    static let schema = Schema.object([
+        ("caseNumber", Schema.caseNumber()),
+        ("issuedAt", Schema.time("When they were issued, all at once.")),
+        ("licences", Schema.array(of: LicenceSummary.schema, "The licences issued.")),
+        ("refused", Schema.array(of: Schema.object([
+            ("matterCode", Schema.string("The refused matter.")),
+            ("matterName", Schema.string("Its name.")),
+            ("legalBasis", Schema.string("The legal basis of the refusal.")),
+        ], required: ["matterCode", "matterName", "legalBasis"]), "Matters that earned no licence because they were refused.")),
+        ("handedOverFrom", Schema.object([
+            ("region", Schema.region("The origin region.")),
+            ("caseNumber", Schema.caseNumber("The case number in the origin region.")),
+        ], required: ["region", "caseNumber"], description: "For a case another region handed over: where the licences go back to.")),
+    ], required: ["caseNumber", "issuedAt", "licences", "refused"])
+}
+
+extension Topic {
+    public static let licencesIssued = Topic(
+        owner: "seal", event: "licences-issued",
+        summary: "Every licence a decided case earned, issued together under the bureau's seal (四证齐发), and the refused matters.",
+        payload: LicencesIssued.schema
+    )
+    public static let caseReceived = Topic(
+        owner: "relay", event: "case-received",
+        summary: "A partner region handed a case over (异地代收代办, 多地联办) and the relay verified its envelope: the same payload as tongban.intake.case-submitted.v1, with handedOverFrom set. Approval opens its tasks here.",
+        payload: CaseSubmitted.schema
+    )
+}
