@@ -121,6 +121,12 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: strict
         ),
+        .target(
+            name: "ServiceTestSupport",
+            dependencies: ["ServiceKit", "Messaging", "Kafka", "Postgres", "TestSupport", logging],
+            path: "Tests/ServiceTestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "GroundTests",
             dependencies: ["CRdKafka", "CLibPQ", "TestSupport"],

@@ -1,0 +1,120 @@
+public import Foundation
+import Kafka
+public import Logging
+public import Messaging
+import Postgres
+public import ServiceKit
+import TestSupport
+
+/// One Tongban deployment for one test, beside every other test on the same PostgreSQL and Tansu:
+/// its own topic namespace (so its services see only its own events), a schema and role per
+/// service it runs, and its own token signing key. Services are built from `runtime(for:)` exactly
+/// as `ServiceRunner` builds them from the environment.
+public final class TestRegion: Sendable {
+    public let namespace: String
+    public let region: String
+    public let signingKey = TokenSigningKey.generate()
+    public let logger: Logger
+    let producer: KafkaProducer
+
+    public init(region: String = "130100") throws {
+        namespace = TestInfrastructure.uniqueName("t")
+        self.region = region
+        var logger = Logger(label: "tongban.test")
+        logger.logLevel = ProcessInfo.processInfo.environment["TONGBAN_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        self.logger = logger
+        producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: TestInfrastructure.kafkaBootstrapServers), logger: logger)
+    }
+
+    /// A runtime for `service` on a schema and role of its own (`<service>_<suffix>`), in this
+    /// region's topic namespace. `environment` adds or overrides variables.
+    public func runtime(for service: ServiceName, environment extra: [String: String] = [:], logger: Logger? = nil) async throws -> ServiceRuntime {
+        let schema = "\(service.rawValue)_\(namespace.dropFirst(2))".replacingOccurrences(of: "-", with: "_")
+        let password = "pw-\(UUID().uuidString)"
+        let admin = PostgresClient(configuration: .init(url: TestInfrastructure.adminDatabaseURL), logger: self.logger)
+        defer { admin.close() }
+        try await PostgresServiceSchema.setUp([PostgresServiceSchema(name: schema, password: password)], on: admin)
+        var environment = [
+            "TONGBAN_DATABASE_URL": TestInfrastructure.databaseURL(role: schema, password: password),
+            "TONGBAN_DATABASE_SCHEMA": schema,
+            "TONGBAN_TOKEN_JWKS": signingKey.verificationJWKS,
+            "TONGBAN_HTTP_PORT": "0",
+            "TONGBAN_KAFKA_BOOTSTRAP_SERVERS": TestInfrastructure.kafkaBootstrapServers,
+            "TONGBAN_TOPIC_NAMESPACE": namespace,
+            "TONGBAN_REGION": region,
+        ]
+        environment.merge(extra) { _, new in new }
+        let configuration = try ServiceConfiguration(service: service, environment: EnvironmentVariables(environment))
+        let verifier = try await TokenVerifier(jwks: signingKey.verificationJWKS, issuer: configuration.tokenIssuer, audience: configuration.tokenAudience)
+        return try ServiceRuntime(configuration: configuration, logger: logger ?? self.logger, metrics: ServiceMetrics(), tokenVerifier: verifier)
+    }
+
+    /// `topic` in this region's namespace.
+    public func topic(_ topic: Topic) -> Topic {
+        topic.inNamespace(namespace)
+    }
+
+    /// A bearer token for `principal`, as the identity provider would issue it.
+    public func token(_ principal: Principal, lifetime: Duration = .seconds(3600)) async throws -> String {
+        try await signingKey.issueToken(for: principal, issuer: "tongban-local", audience: "tongban", lifetime: lifetime)
+    }
+
+    /// Publishes an event as another service would, straight to this region's `topic`.
+    public func publish<Payload: Encodable>(_ payload: Payload, to topic: Topic, key: String, source: String? = nil, id: String = UUID().uuidString.lowercased()) async throws -> Envelope {
+        let envelope = try Envelope(source: source ?? "/tongban/\(region)/\(topic.owner)", type: topic.eventType, key: key, payload: payload, id: id)
+        try await publish(envelope, to: topic)
+        return envelope
+    }
+
+    /// Publishes `envelope` unchanged (say, a second time) to this region's `topic`.
+    public func publish(_ envelope: Envelope, to topic: Topic) async throws {
+        try await TopicSetup.ensure([self.topic(topic)], admin: KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: TestInfrastructure.kafkaBootstrapServers), logger: logger))
+        _ = try await producer.sendAndAwait(KafkaProducerMessage(
+            topic: self.topic(topic).name,
+            key: Array(envelope.key.utf8),
+            value: envelope.data,
+            headers: envelope.headers.map { KafkaHeader(key: $0.name, value: $0.value) }
+        ))
+    }
+
+    /// Reads this region's `topic` from the beginning until `count` events whose key is `key`
+    /// (every event when nil) arrived, or `timeout` passed; returns what came.
+    public func events(on topic: Topic, key: String? = nil, count: Int = 1, timeout: Duration = .seconds(60)) async throws -> [Envelope] {
+        var kafka = KafkaConfiguration(bootstrapServers: TestInfrastructure.kafkaBootstrapServers)
+        kafka.groupID = TestInfrastructure.uniqueName("reader")
+        kafka.autoOffsetReset = .earliest
+        kafka.statisticsInterval = nil
+        let reader = try KafkaConsumer(configuration: kafka, topics: [self.topic(topic).name], logger: logger)
+        return try await withThrowingTaskGroup(of: [Envelope]?.self) { group in
+            group.addTask { try await reader.run(); return nil }
+            group.addTask {
+                var events: [Envelope] = []
+                for try await message in reader.messages {
+                    let envelope = try Envelope(key: message.key, headers: message.headers.map { ($0.key, $0.value ?? []) }, value: message.value)
+                    if key == nil || envelope.key == key { events.append(envelope) }
+                    if events.count >= count { break }
+                }
+                return events
+            }
+            group.addTask { try await Task.sleep(for: timeout); return [] }
+            var result: [Envelope] = []
+            while let finished = try await group.next() {
+                if let finished { result = finished; break }
+            }
+            reader.triggerGracefulShutdown()
+            group.cancelAll()
+            return result
+        }
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` passes; returns whether it held. For effects that
+/// travel through Kafka, where the test cannot know the moment they land.
+public func eventually(timeout: Duration = .seconds(60), interval: Duration = .milliseconds(100), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: interval)
+    }
+    return try await condition()
+}
