@@ -88,6 +88,7 @@ let package = Package(
         .target(
             name: "Domain",
             path: "Shared/Domain",
+            resources: [.copy("Calendars")],
             swiftSettings: strict
         ),
         .target(
