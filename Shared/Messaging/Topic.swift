@@ -65,6 +65,7 @@ public enum TopicRegistry {
             .caseReceived,
             .tasksOpened, .supplementRequested, .taskResumed, .taskDecided, .bundleDecided, .decisionRevoked,
             .licencesIssued,
+            .alertRaised,
         ] + services.map(Topic.deadLetters(of:))
     }
 

@@ -46,6 +46,12 @@ struct EventContractTests {
         samples[Topic.decisionRevoked.eventType] = decisionRevoked
         let licencesIssued: LicencesIssued = LicencesIssued(caseNumber: "130100-20261123-000042", issuedAt: Self.accepted, licences: [.init(licenceNumber: "JY11301020012345", matterCode: "130100-SC-001", kind: Self.licence, holderName: applicant.name, issuingRegion: "130100", validFrom: Self.accepted, validUntil: nil, verificationURL: "http://127.0.0.1:8084/licences/JY11301020012345/page")], refused: [.init(matterCode: "130100-GG-002", matterName: "公共场所卫生许可", legalBasis: "《公共场所卫生管理条例》第八条")])
         samples[Topic.licencesIssued.eventType] = licencesIssued
+        let alertRaised: AlertRaised = AlertRaised(
+            alertID: "a-1", subject: .task, subjectID: "t-1", light: .yellow, caseNumber: "130100-20261123-000042",
+            department: "market-regulation", departmentName: "石家庄市市场监督管理局", matterCode: "130100-SC-001", matterName: "食品经营许可",
+            limitDays: 5, deadline: Self.accepted.addingTimeInterval(7 * 86400), remainingWorkingDays: 0.75, raisedAt: Self.accepted.addingTimeInterval(5 * 86400)
+        )
+        samples[Topic.alertRaised.eventType] = alertRaised
         return samples
     }()
 

@@ -1,0 +1,200 @@
+import Domain
+import Foundation
+import Postgres
+import ServiceKit
+
+/// The rates a service centre publishes, by department or matter, for a period of local days.
+/// Each definition is written once here and in Docs/openapi.yaml:
+/// - completed cases: cases whose last decision (bundle-decided) falls in the period; a case
+///   counts for every department and matter among its tasks.
+/// - 好评率 positive rating rate: ratings of 基本满意 or better / ratings, among completed cases.
+/// - 主动评价率 active rating rate: rated completed cases / completed cases.
+/// - 按时办结率 on-time completion rate: tasks decided in the period within their promised limit
+///   as supervision reckons it (suspensions excluded) / tasks decided in the period.
+/// - promised share of legal limit: the mean of promised ÷ legal limit over the tasks decided in
+///   the period whose legal limit is above zero.
+/// - 整改率 rectification rate: closed rectifications / rectifications, among those opened for
+///   completed cases (by matter: those of the departments that handled the matter in the case).
+/// - lights: the tasks decided in the period by the worst light their clock showed, and how many
+///   passed their legal limit.
+/// A rate whose denominator is zero is null.
+struct Report: Codable, Sendable, Equatable {
+    struct Lights: Codable, Sendable, Equatable {
+        var green = 0
+        var yellow = 0
+        var red = 0
+        var legalOverdue = 0
+    }
+
+    struct Row: Codable, Sendable, Equatable {
+        /// The department's or matter's code; `all` for the total.
+        var key: String
+        var name: String
+        var completedCases: Int
+        var ratedCases: Int
+        var positiveRatings: Int
+        var positiveRatingRate: Double?
+        var activeRatingRate: Double?
+        var decidedTasks: Int
+        var onTimeTasks: Int
+        var onTimeCompletionRate: Double?
+        var promisedShareOfLegalLimit: Double?
+        var rectifications: Int
+        var closedRectifications: Int
+        var rectificationRate: Double?
+        var lights: Lights
+    }
+
+    var from: String
+    var to: String
+    /// department or matter.
+    var groupBy: String
+    var rows: [Row]
+    var total: Row
+}
+
+enum ReportGrouping: String, Sendable {
+    case department, matter
+}
+
+/// The facts a report counts, read from the projection.
+struct ReportFacts: Sendable {
+    struct TaskFact: Sendable {
+        var caseNumber: String
+        var matterCode: String
+        var matterName: String
+        var department: String
+        var departmentName: String
+        var promisedLimitDays: Int
+        var legalLimitDays: Int
+        var decidedInPeriod: Bool
+        var decidedOnTime: Bool
+        var light: Light
+        var pastLegalLimit: Bool
+        var caseCompletedInPeriod: Bool
+        var rating: RatingLevel?
+    }
+
+    struct RectificationFact: Sendable {
+        var caseNumber: String
+        var department: String
+        var closed: Bool
+    }
+
+    var tasks: [TaskFact]
+    var rectifications: [RectificationFact]
+
+    /// Reads the facts of the period [start, end).
+    static func read(from start: Date, to end: Date, on client: PostgresClient) async throws -> ReportFacts {
+        let tasks = try await client.query("""
+            SELECT t.case_number, t.matter_code, t.matter_name, t.department, t.department_name, t.promised_limit_days, t.legal_limit_days,
+                   (t.decided_at >= \(start) AND t.decided_at < \(end)) IS TRUE, coalesce(t.decided_on_time, false), t.light, t.past_legal_limit,
+                   (c.completed_at >= \(start) AND c.completed_at < \(end)) IS TRUE, r.level
+            FROM tasks t JOIN cases c ON c.case_number = t.case_number LEFT JOIN ratings r ON r.case_number = t.case_number
+            WHERE (t.decided_at >= \(start) AND t.decided_at < \(end)) OR (c.completed_at >= \(start) AND c.completed_at < \(end))
+            """).decode((String, String, String, String, String, Int, Int, Bool, Bool, String, Bool, Bool, String?).self)
+        let rectifications = try await client.query("""
+            SELECT x.case_number, x.department, x.closed_at IS NOT NULL
+            FROM rectifications x JOIN cases c ON c.case_number = x.case_number
+            WHERE c.completed_at >= \(start) AND c.completed_at < \(end)
+            """).decode((String, String, Bool).self)
+        return ReportFacts(
+            tasks: tasks.map {
+                TaskFact(
+                    caseNumber: $0.0, matterCode: $0.1, matterName: $0.2, department: $0.3, departmentName: $0.4,
+                    promisedLimitDays: $0.5, legalLimitDays: $0.6, decidedInPeriod: $0.7, decidedOnTime: $0.8,
+                    light: Light(rawValue: $0.9) ?? .green, pastLegalLimit: $0.10, caseCompletedInPeriod: $0.11,
+                    rating: $0.12.flatMap(RatingLevel.init(rawValue:))
+                )
+            },
+            rectifications: rectifications.map { RectificationFact(caseNumber: $0.0, department: $0.1, closed: $0.2) }
+        )
+    }
+
+    /// The report's rows, one per department or matter in the facts, by code, and the total.
+    func report(from: CalendarDay, to: CalendarDay, groupBy grouping: ReportGrouping) -> Report {
+        func key(_ task: TaskFact) -> (String, String) {
+            grouping == .department ? (task.department, task.departmentName) : (task.matterCode, task.matterName)
+        }
+        var names: [String: String] = [:]
+        for task in tasks { names[key(task).0] = names[key(task).0] ?? key(task).1 }
+        let rows = names.keys.sorted().map { code in
+            row(key: code, name: names[code]!, tasks: tasks.filter { key($0).0 == code })
+        }
+        return Report(from: from.description, to: to.description, groupBy: grouping.rawValue, rows: rows, total: row(key: "all", name: "全部", tasks: tasks))
+    }
+
+    private func row(key: String, name: String, tasks: [TaskFact]) -> Report.Row {
+        func rate(_ part: Int, _ whole: Int) -> Double? { whole == 0 ? nil : Double(part) / Double(whole) }
+        var ratingByCase: [String: RatingLevel?] = [:]
+        for task in tasks where task.caseCompletedInPeriod { ratingByCase[task.caseNumber] = task.rating }
+        let ratings = ratingByCase.values.compactMap { $0 }
+        let positive = ratings.filter(\.isPositive).count
+        let decided = tasks.filter(\.decidedInPeriod)
+        let onTime = decided.filter(\.decidedOnTime).count
+        let withLegal = decided.filter { $0.legalLimitDays > 0 }
+        let share = withLegal.isEmpty ? nil : withLegal.map { Double($0.promisedLimitDays) / Double($0.legalLimitDays) }.reduce(0, +) / Double(withLegal.count)
+        // A rectification counts where its department handled the case within this row's tasks.
+        let handled = Set(tasks.filter(\.caseCompletedInPeriod).map { "\($0.caseNumber)|\($0.department)" })
+        let rectifications = self.rectifications.filter { handled.contains("\($0.caseNumber)|\($0.department)") }
+        var lights = Report.Lights()
+        for task in decided {
+            switch task.light {
+            case .green: lights.green += 1
+            case .yellow: lights.yellow += 1
+            case .red: lights.red += 1
+            }
+            if task.pastLegalLimit { lights.legalOverdue += 1 }
+        }
+        return Report.Row(
+            key: key,
+            name: name,
+            completedCases: ratingByCase.count,
+            ratedCases: ratings.count,
+            positiveRatings: positive,
+            positiveRatingRate: rate(positive, ratings.count),
+            activeRatingRate: rate(ratings.count, ratingByCase.count),
+            decidedTasks: decided.count,
+            onTimeTasks: onTime,
+            onTimeCompletionRate: rate(onTime, decided.count),
+            promisedShareOfLegalLimit: share,
+            rectifications: rectifications.count,
+            closedRectifications: rectifications.filter(\.closed).count,
+            rectificationRate: rate(rectifications.filter(\.closed).count, rectifications.count),
+            lights: lights
+        )
+    }
+}
+
+/// A period of local days from query parameters `from` and `to` (YYYY-MM-DD, both included);
+/// by default the current month up to today.
+struct ReportPeriod: Sendable {
+    var from: CalendarDay
+    var to: CalendarDay
+    var start: Date
+    var end: Date
+
+    init(from fromText: String?, to toText: String?, calendar: WorkingCalendar, now: Date) throws(Problem) {
+        let today = calendar.day(of: now)
+        var errors: [FieldError] = []
+        func day(_ text: String?, field: String, default value: CalendarDay) -> CalendarDay {
+            guard let text else { return value }
+            do {
+                return try CalendarDay(text)
+            } catch {
+                errors.append(FieldError(field: field, problem: "must be a day, YYYY-MM-DD"))
+                return value
+            }
+        }
+        let from = day(fromText, field: "from", default: CalendarDay(year: today.year, month: today.month, day: 1))
+        let to = day(toText, field: "to", default: today)
+        if errors.isEmpty, to < from {
+            errors.append(FieldError(field: "to", problem: "must not be before from"))
+        }
+        guard errors.isEmpty else { throw .validation(errors) }
+        self.from = from
+        self.to = to
+        start = calendar.startOfDay(from)
+        end = calendar.startOfDay(to.adding(days: 1))
+    }
+}
