@@ -208,6 +208,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "EvaluationTests",
+            dependencies: [
+                "Evaluation", "ServiceKit", "ServiceTestSupport", "Messaging", "Postgres", "Domain", "TestSupport",
+                hummingbird, logging,
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/EvaluationTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "KafkaTests",
             dependencies: [
                 "Kafka", "CRdKafka", "TestSupport", logging, lifecycle,
