@@ -85,9 +85,9 @@ enum NovemberFixture {
         try await fixture.publish(Sample.bundleDecided(october, account: "applicant-oct", accepted: octoberAccepted, decisions: [
             Sample.decision("\(october)-0", food, accepted: octoberAccepted, decidedAt: EvaluationFixture.at("2026-10-20T12:00")),
         ]), to: .bundleDecided, key: october)
-        // Still open: food accepted Friday 20 Nov (a quarter day left: yellow), a construction
+        // Still open: food accepted Monday 23 Nov (a quarter day left: yellow), a construction
         // permit from 2 Nov (red and past its legal limit), equipment from 27 Nov (green).
-        for (index, matter, accepted) in [(24, food, "2026-11-20T09:00"), (25, building, "2026-11-02T09:00"), (26, equipment, "2026-11-27T09:00")] {
+        for (index, matter, accepted) in [(24, food, "2026-11-23T09:00"), (25, building, "2026-11-02T09:00"), (26, equipment, "2026-11-27T09:00")] {
             let number = number(index)
             try await fixture.publish(Sample.opened(number, accepted: EvaluationFixture.at(accepted), tasks: [("\(number)-0", matter)]), to: .tasksOpened, key: number)
         }
