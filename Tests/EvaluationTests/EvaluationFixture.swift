@@ -37,7 +37,12 @@ struct EvaluationFixture: Sendable {
         let region = try TestRegion()
         let runtime = try await region.runtime(for: .evaluation)
         try await TopicSetup.ensure(TopicRegistry.all.map(region.topic), admin: runtime.kafkaAdmin)
-        let clock = ManualClock(start)
+        try await run(region: region, runtime: runtime, instances: instances, clock: ManualClock(start), body)
+    }
+
+    /// Runs `body` against `instances` evaluation instances on `runtime`'s schema and consumer group,
+    /// e.g. again after earlier instances stopped (a restart).
+    static func run(region: TestRegion, runtime: ServiceRuntime, instances: Int = 1, clock: ManualClock, _ body: @Sendable (EvaluationFixture) async throws -> Void) async throws {
         let settings = EvaluationSettings(
             scanInterval: .milliseconds(100),
             calendars: Calendars(home: try WorkingCalendar.load(region: "130100")),
