@@ -18,11 +18,12 @@ let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: 
 let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
 
 /// One executable per service; each is built on ServiceKit and tells its whole story in its own folder.
-func service(_ name: String) -> Target {
+func service(_ name: String, dependencies: [Target.Dependency] = [], resources: [Resource] = []) -> Target {
     .executableTarget(
         name: name,
-        dependencies: ["ServiceKit", hummingbird, lifecycle, logging],
+        dependencies: ["ServiceKit", hummingbird, lifecycle, logging] + dependencies,
         path: "Services/\(name)",
+        resources: resources,
         swiftSettings: strict
     )
 }
@@ -98,7 +99,11 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        service("Intake"),
+        service(
+            "Intake",
+            dependencies: ["Domain", "Messaging", "Postgres", "Kafka", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("Catalogue")]
+        ),
         service("Relay"),
         service("Approval"),
         service("Seal"),
@@ -163,6 +168,16 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/ServiceKitTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "IntakeTests",
+            dependencies: [
+                "Intake", "ServiceTestSupport", "ServiceKit", "Messaging", "Domain", "TestSupport", hummingbird, logging,
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/IntakeTests",
             swiftSettings: strict
         ),
         .testTarget(
