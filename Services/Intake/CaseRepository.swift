@@ -12,6 +12,13 @@ struct CaseAccessFacts: Sendable {
     var departments: [(department: String, region: String)]
 }
 
+/// A region's window accepted 999,999 cases in one day; the next one cannot be numbered.
+struct CaseNumbersExhausted: Error, CustomStringConvertible {
+    var region: String
+    var day: String
+    var description: String { "region \(region) used every case number of \(day)" }
+}
+
 /// A stored response to an Idempotency-Key.
 struct StoredResponse: Sendable {
     var requestSHA256: String
@@ -34,11 +41,17 @@ struct StoredMaterial: Sendable {
 struct CaseRepository: Sendable {
     let database: PostgresClient
 
+    /// On the caller's transaction when there is one, else on any pooled connection.
+    private func run(_ query: PostgresQuery, on connection: PostgresConnection?) async throws -> PostgresRows {
+        if let connection { return try await connection.query(query) }
+        return try await database.query(query)
+    }
+
     // MARK: Idempotency
 
     func storedResponse(caller: String, key: String, on connection: PostgresConnection? = nil) async throws -> StoredResponse? {
         let query: PostgresQuery = "SELECT request_sha256, status, location, body FROM idempotency_keys WHERE caller = \(caller) AND key = \(key)"
-        let rows = try await connection?.query(query) ?? database.query(query)
+        let rows = try await run(query, on: connection)
         return try rows.decode((String, Int, String?, Data).self).first.map {
             StoredResponse(requestSHA256: $0.0, status: $0.1, location: $0.2, body: $0.3)
         }
@@ -66,9 +79,7 @@ struct CaseRepository: Sendable {
             ON CONFLICT (region, day) DO UPDATE SET last_sequence = case_sequences.last_sequence + 1
             RETURNING last_sequence
             """).decode(Int.self)[0]
-        guard sequence <= CaseNumber.maximumSequence else {
-            throw PostgresError(.invalidArgument, message: "region \(region.value) used every case number of \(day)")
-        }
+        guard sequence <= CaseNumber.maximumSequence else { throw CaseNumbersExhausted(region: region.value, day: day) }
         return CaseNumber(region: region, acceptedAt: acceptedAt, sequence: sequence)
     }
 
@@ -108,11 +119,11 @@ struct CaseRepository: Sendable {
 
     func accessFacts(number: String, on connection: PostgresConnection? = nil) async throws -> CaseAccessFacts? {
         let query: PostgresQuery = "SELECT region, applicant_account FROM cases WHERE number = \(number)"
-        guard let (region, account) = try await (connection?.query(query) ?? database.query(query)).decode((String, String).self).first else {
+        guard let (region, account) = try await run(query, on: connection).decode((String, String).self).first else {
             return nil
         }
         let tasks: PostgresQuery = "SELECT DISTINCT department, region FROM tasks WHERE case_number = \(number)"
-        let departments = try await (connection?.query(tasks) ?? database.query(tasks)).decode((String, String).self)
+        let departments = try await run(tasks, on: connection).decode((String, String).self)
         return CaseAccessFacts(number: number, region: region, applicantAccount: account, departments: departments.map { ($0.0, $0.1) })
     }
 

@@ -92,7 +92,7 @@ struct CasesController: Sendable {
         let application: Application
         switch form.validated(catalogue: settings.catalogue, caller: caller, materialRules: materialRules) {
         case .success(let valid): application = valid
-        case .failure(let errors): throw Problem.validation(errors)
+        case .failure(let invalid): throw Problem.validation(invalid.errors)
         }
         let acceptedAt = Date()
         let outcome = application.registrationOutcome(catalogue: settings.catalogue, calendar: settings.calendar, acceptedAt: acceptedAt)
@@ -299,7 +299,7 @@ struct CasesController: Sendable {
                 }
                 switch materialRules.verify(upload, name: name, field: field) {
                 case .success(let material): verified.append(material)
-                case .failure(let problems): errors += problems
+                case .failure(let invalid): errors += invalid.errors
                 }
             }
             guard errors.isEmpty else { throw Problem.validation(errors) }

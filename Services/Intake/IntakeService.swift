@@ -1,4 +1,6 @@
+import Domain
 import Hummingbird
+import Logging
 import Messaging
 import ServiceKit
 

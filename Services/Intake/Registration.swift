@@ -52,6 +52,11 @@ struct CommitmentForm: Decodable, Sendable {
     var matterCode: String
 }
 
+/// Every field in error, for one 400.
+struct InvalidFields: Error {
+    var errors: [FieldError]
+}
+
 /// A material that passed its checks: content decoded, digest verified.
 struct VerifiedMaterial: Sendable {
     var code: String
@@ -78,7 +83,7 @@ struct MaterialRules: Sendable {
     var maximumBytes: Int
 
     /// The material at `field`, decoded and verified, or the reasons it is refused.
-    func verify(_ upload: MaterialUpload, name: String, field: String) -> Result<VerifiedMaterial, [FieldError]> {
+    func verify(_ upload: MaterialUpload, name: String, field: String) -> Result<VerifiedMaterial, InvalidFields> {
         var errors: [FieldError] = []
         let mediaType = upload.mediaType.lowercased()
         if !Self.mediaTypes.contains(mediaType) {
@@ -90,7 +95,7 @@ struct MaterialRules: Sendable {
         }
         guard let content = Data(base64Encoded: upload.contentBase64) else {
             errors.append(FieldError(field: "\(field).contentBase64", problem: "is not base64"))
-            return .failure(errors)
+            return .failure(InvalidFields(errors: errors))
         }
         if content.isEmpty {
             errors.append(FieldError(field: "\(field).contentBase64", problem: "is empty"))
@@ -104,14 +109,14 @@ struct MaterialRules: Sendable {
                 problem: "does not match the content of \(upload.code) (\(name)): its SHA-256 is \(actual); the material was altered or damaged on the way, send it again"
             ))
         }
-        guard errors.isEmpty else { return .failure(errors) }
+        guard errors.isEmpty else { return .failure(InvalidFields(errors: errors)) }
         return .success(VerifiedMaterial(code: upload.code, name: name, mediaType: mediaType, fileName: upload.fileName, content: content, sha256: actual))
     }
 }
 
 extension ApplicationForm {
     /// The application this form describes, or every field in error at once.
-    func validated(catalogue: MatterCatalogue, caller: Principal, materialRules: MaterialRules, today: Date = Date()) -> Result<Application, [FieldError]> {
+    func validated(catalogue: MatterCatalogue, caller: Principal, materialRules: MaterialRules, today: Date = Date()) -> Result<Application, InvalidFields> {
         var errors: [FieldError] = []
 
         var bundle: MatterCatalogue.Bundle?
@@ -162,7 +167,7 @@ extension ApplicationForm {
             }
             switch materialRules.verify(upload, name: material.name, field: field) {
             case .success(let material): verified.append(material)
-            case .failure(let problems): errors += problems
+            case .failure(let invalid): errors += invalid.errors
             }
         }
 
@@ -182,7 +187,7 @@ extension ApplicationForm {
             }
         }
 
-        guard errors.isEmpty, let applicant else { return .failure(errors) }
+        guard errors.isEmpty, let applicant else { return .failure(InvalidFields(errors: errors)) }
         return .success(Application(bundle: bundle, matters: matters, applicant: applicant, site: site, materials: verified, commitments: commitments))
     }
 

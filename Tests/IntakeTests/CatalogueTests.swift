@@ -1,5 +1,7 @@
 import Domain
 import Foundation
+import HTTPTypes
+import HummingbirdTesting
 @testable import Intake
 import Messaging
 import ServiceKit

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import HummingbirdTesting
 @testable import Intake
 import Messaging
 import ServiceKit
