@@ -10,10 +10,11 @@ struct CaseEvents: Sendable {
     let repository: CaseRepository
     let catalogue: MatterCatalogue
 
-    static let topics: [Topic] = [.tasksOpened, .supplementRequested, .taskResumed, .taskDecided, .bundleDecided, .decisionRevoked, .licencesIssued]
+    static let topics: [Topic] = [.caseReceived, .tasksOpened, .supplementRequested, .taskResumed, .taskDecided, .bundleDecided, .decisionRevoked, .licencesIssued]
 
     func apply(_ envelope: Envelope, on connection: PostgresConnection) async throws {
         switch envelope.type {
+        case Topic.caseReceived.eventType: try await received(envelope.decode(CaseSubmitted.self), on: connection)
         case Topic.tasksOpened.eventType: try await apply(envelope.decode(TasksOpened.self), on: connection)
         case Topic.supplementRequested.eventType: try await apply(envelope.decode(SupplementRequested.self), on: connection)
         case Topic.taskResumed.eventType: try await apply(envelope.decode(TaskResumed.self), on: connection)
@@ -36,6 +37,28 @@ struct CaseEvents: Sendable {
 
     func departmentName(_ code: String, region: String) -> String {
         catalogue.departments.first { $0.code == code && $0.region == region }?.name ?? code
+    }
+
+    /// A case a partner region handed over (异地代收代办, 多地联办): kept so that its timeline is
+    /// tracked here too, and approval's events about it have a case to land on. Its materials
+    /// stay with the origin window.
+    func received(_ event: CaseSubmitted, on connection: PostgresConnection) async throws {
+        guard let origin = event.handedOverFrom else {
+            throw PermanentEventFailure("case \(event.caseNumber) arrived from the relay without handedOverFrom")
+        }
+        if let existing = try await repository.submission(event.caseNumber, on: connection) {
+            guard existing.handedOverFrom == origin else {
+                throw PermanentEventFailure("case \(event.caseNumber) is already a different case here")
+            }
+            return
+        }
+        let status: CaseStatus = event.deficiencies.isEmpty ? .accepted : .acceptedWithDeficiency
+        try await repository.insertCase(event, site: nil, registeredBy: origin.region, role: "partner", status: status, on: connection)
+        try await repository.addTimeline(
+            event.caseNumber, at: event.acceptedAt, kind: "handed-over",
+            summary: "Handed over by region \(origin.region) (its case \(origin.caseNumber)): \(event.bundle?.name ?? event.matters.map(\.name).joined(separator: "、")).",
+            on: connection
+        )
     }
 
     func apply(_ event: TasksOpened, on connection: PostgresConnection) async throws {

@@ -144,6 +144,34 @@ struct CaseEventTests {
         }
     }
 
+    @Test("a case a partner region handed over is kept, so approval's events about it build its timeline here")
+    func handedOverCase() async throws {
+        try await IntakeFixture.run { intake in
+            let number = "130100-20261123-000901"
+            let matter = CaseSubmitted.Matter(
+                code: "water-abstraction-permit", name: "取水许可", department: "water-resources", departmentName: "石家庄市水利局",
+                region: "130100", legalLimitDays: 45, promisedLimitDays: 20, mode: .standard
+            )
+            let handedOver = CaseSubmitted(
+                caseNumber: number, region: "110100", bundle: nil,
+                applicant: ApplicantRecord(kind: .enterprise, name: "北京京西水务有限公司", identifier: "91350100M000100Y43", account: "bj-applicant-3"),
+                acceptedAt: Date(), catalogueVersion: "110100-2026.2", matters: [matter], materials: [], deficiencies: [],
+                handedOverFrom: .init(region: "110100", caseNumber: "110100-20261123-000017")
+            )
+            _ = try await intake.region.publish(handedOver, to: .caseReceived, key: number)
+            let deadlines = TaskDeadlines(legalLimitDays: 45, promisedLimitDays: 20, legalDeadline: Date().addingTimeInterval(60 * 86400), promisedDeadline: Date().addingTimeInterval(28 * 86400))
+            _ = try await intake.region.publish(TasksOpened(caseNumber: number, region: "130100", acceptedAt: Date(), tasks: [
+                .init(taskID: "t-901", matterCode: matter.code, matterName: matter.name, department: matter.department, departmentName: matter.departmentName, mode: .standard, deadlines: deadlines),
+            ]), to: .tasksOpened, key: number)
+            let officer = Principal(subject: "officer-5", role: .officer, region: "130100", department: "water-resources")
+            #expect(try await eventually { try await intake.get("/cases/\(number)", as: officer).status == .ok })
+            let view = try await intake.caseView(number, as: officer)
+            #expect(view.status == "under-review")
+            #expect(view.timeline.map(\.kind) == ["handed-over", "tasks-opened"])
+            #expect(view.timeline.first?.summary.contains("110100-20261123-000017") == true)
+        }
+    }
+
     @Test("an event for a case intake never registered goes to intake's dead letters with the reason")
     func unknownCase() async throws {
         try await IntakeFixture.run { intake in
