@@ -148,7 +148,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GroundTests",
-            dependencies: ["CRdKafka", "CLibPQ", "TestSupport"],
+            dependencies: ["CRdKafka", "CLibPQ", "Postgres", "TestSupport"],
             path: "Tests/GroundTests",
             swiftSettings: strict
         ),

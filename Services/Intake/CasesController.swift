@@ -17,6 +17,8 @@ struct CasesController: Sendable {
 
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
     static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
+    /// RFC 5987 attr-chars: everything else in a file name is percent-encoded UTF-8.
+    static let fileNameCharacters = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~")
 
     var homeRegion: DivisionCode { runtime.configuration.region }
     var materialRules: MaterialRules { MaterialRules(maximumBytes: settings.maximumMaterialBytes) }
@@ -244,7 +246,7 @@ struct CasesController: Sendable {
             HTTPField.Name("Repr-Digest")!: "sha-256=:\(Data(hexadecimal: material.sha256).base64EncodedString()):",
         ]
         if let fileName = material.fileName {
-            headers[.contentDisposition] = "inline; filename*=UTF-8''\(fileName.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? material.code)"
+            headers[.contentDisposition] = "inline; filename*=UTF-8''\(fileName.addingPercentEncoding(withAllowedCharacters: Self.fileNameCharacters) ?? material.code)"
         }
         return IntakeJSON.response(body: material.content, status: .ok, contentType: material.mediaType, headers: headers)
     }

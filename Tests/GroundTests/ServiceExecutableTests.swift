@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -20,9 +21,25 @@ struct ServiceExecutableTests {
         return ["TONGBAN_TOKEN_JWKS_FILE": folder + "/verification-keys.jwks"]
     }
 
+    /// Services migrate their schema at start-up: each process gets a login role and a schema of
+    /// its own, as `tongban database setup` makes them, under a name no other test uses (the real
+    /// `intake` … roles belong to the tests of that command).
+    static func database(for service: String) async throws -> [String: String] {
+        let schema = PostgresServiceSchema(name: "\(service)_\(UUID().uuidString.prefix(8).lowercased())", password: UUID().uuidString)
+        let admin = PostgresClient(configuration: .init(url: TestInfrastructure.adminDatabaseURL))
+        defer { admin.close() }
+        try await PostgresServiceSchema.setUp([schema], on: admin)
+        return [
+            "TONGBAN_DATABASE_URL": TestInfrastructure.databaseURL(role: schema.name, password: schema.password),
+            "TONGBAN_DATABASE_SCHEMA": schema.name,
+        ]
+    }
+
     @Test("starts, answers /healthz, logs JSON lines and stops on SIGTERM or SIGINT", arguments: services, [SIGTERM, SIGINT])
     func lifecycle(service: String, signal: Int32) async throws {
-        let environment = try await Self.tokenKeys().merging(["TONGBAN_HTTP_PORT": "0", "TONGBAN_LOG_FORMAT": "json"]) { $1 }
+        let environment = try await Self.tokenKeys()
+            .merging(Self.database(for: service)) { $1 }
+            .merging(["TONGBAN_HTTP_PORT": "0", "TONGBAN_LOG_FORMAT": "json"]) { $1 }
         let process = try ServiceProcess(executable: service, environment: environment)
         let port = try await listeningPort(of: process)
 
@@ -64,7 +81,8 @@ struct ServiceExecutableTests {
         var processes: [String: ServiceProcess] = [:]
         let keys = try await Self.tokenKeys()
         for service in Self.services {
-            let process = try ServiceProcess(executable: service, environment: keys.merging(["TONGBAN_HTTP_PORT": "0"]) { $1 })
+            let environment = try await keys.merging(Self.database(for: service)) { $1 }.merging(["TONGBAN_HTTP_PORT": "0"]) { $1 }
+            let process = try ServiceProcess(executable: service, environment: environment)
             processes[service] = process
             addresses["TONGBAN_\(service.uppercased())_URL"] = "http://127.0.0.1:\(try await listeningPort(of: process))"
         }
