@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 @testable import Intake
 import Messaging
+import Postgres
 import ServiceKit
 import ServiceTestSupport
 import TestSupport
@@ -159,6 +160,8 @@ struct CaseEventTests {
                 handedOverFrom: .init(region: "110100", caseNumber: "110100-20261123-000017")
             )
             _ = try await intake.region.publish(handedOver, to: .caseReceived, key: number)
+            // Approval opens the tasks only after it received the case itself.
+            #expect(try await eventually { try await intake.runtime.database.query("SELECT 1 FROM cases WHERE number = \(number)").count == 1 })
             let deadlines = TaskDeadlines(legalLimitDays: 45, promisedLimitDays: 20, legalDeadline: Date().addingTimeInterval(60 * 86400), promisedDeadline: Date().addingTimeInterval(28 * 86400))
             _ = try await intake.region.publish(TasksOpened(caseNumber: number, region: "130100", acceptedAt: Date(), tasks: [
                 .init(taskID: "t-901", matterCode: matter.code, matterName: matter.name, department: matter.department, departmentName: matter.departmentName, mode: .standard, deadlines: deadlines),

@@ -161,6 +161,7 @@ struct ValidationTests {
         ApplicationBody.Applicant(name: "张三", residentIdentityNumber: "11010519491231002X"),
         ApplicationBody.Applicant(name: "李四", residentIdentityNumber: "440524188001010014"),
         ApplicationBody.Applicant(name: "示例企业", unifiedSocialCreditCode: "91350100M000100Y43"),
+        ApplicationBody.Applicant(name: "示例企业", unifiedSocialCreditCode: "91110000600037341L"),
     ])
     func workedExamples(applicant: ApplicationBody.Applicant) async throws {
         try await IntakeFixture.run { intake in
