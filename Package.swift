@@ -56,6 +56,7 @@ let package = Package(
         .systemLibrary(name: "CRdKafka", path: "Shared/CRdKafka", pkgConfig: "rdkafka"),
         .systemLibrary(name: "CLibPQ", path: "Shared/CLibPQ", pkgConfig: "libpq"),
         .systemLibrary(name: "CQREncode", path: "Shared/CQREncode", pkgConfig: "libqrencode"),
+        .systemLibrary(name: "CZlib", path: "Shared/CZlib", pkgConfig: "zlib"),
 
         .target(
             name: "ServiceKit",
@@ -109,8 +110,9 @@ let package = Package(
         service("Relay"),
         service("Approval"),
         service("Seal", dependencies: [
-            "Signing", "Messaging", "Postgres", "Domain", "CQREncode", metrics,
+            "Signing", "Messaging", "Postgres", "Kafka", "Domain", "CQREncode", "CZlib", metrics,
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         service("Evaluation"),
         .executableTarget(

@@ -17,7 +17,11 @@ struct ServiceExecutableTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(TestInfrastructure.uniqueName("tokens")).path
         let made = try await runCLI(["token", "keygen", "--directory", folder], environment: [:])
         #expect(made.status == 0)
-        return ["TONGBAN_TOKEN_JWKS_FILE": folder + "/verification-keys.jwks"]
+        return [
+            "TONGBAN_TOKEN_JWKS_FILE": folder + "/verification-keys.jwks",
+            // Seal also refuses to start without the key that wraps its seal keys.
+            "TONGBAN_SEAL_KEY_ENCRYPTION_KEY": Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString(),
+        ]
     }
 
     @Test("starts, answers /healthz, logs JSON lines and stops on SIGTERM or SIGINT", arguments: services, [SIGTERM, SIGINT])
@@ -49,6 +53,15 @@ struct ServiceExecutableTests {
         let process = try ServiceProcess(executable: "intake", environment: ["TONGBAN_HTTP_PORT": "0"])
         #expect(try await process.waitForExit() == 78)
         #expect(process.logLines.contains { $0.contains("TONGBAN_TOKEN_JWKS_FILE") })
+    }
+
+    @Test("without a key encryption key seal refuses to start, naming the setting")
+    func sealWithoutKeyEncryptionKey() async throws {
+        var environment = try await Self.tokenKeys().merging(["TONGBAN_HTTP_PORT": "0"]) { $1 }
+        environment["TONGBAN_SEAL_KEY_ENCRYPTION_KEY"] = nil
+        let process = try ServiceProcess(executable: "seal", environment: environment)
+        #expect(try await process.waitForExit() == 78)
+        #expect(process.logLines.contains { $0.contains("TONGBAN_SEAL_KEY_ENCRYPTION_KEY") })
     }
 
     @Test("a malformed setting stops start-up with the variable named and exit status 78")
