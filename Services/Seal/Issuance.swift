@@ -79,7 +79,7 @@ struct Issuance: Sendable {
                     key: key.privateKey
                 )
                 let summary = draft.summary(addresses: addresses, region: region)
-                try await connection.query("""
+                _ = try await connection.query("""
                     INSERT INTO licences (licence_number, case_number, task_id, matter_code, licence_name, holder_name,
                         holder_account, valid_from, valid_until, key_id, status_generation, status_index, credential,
                         summary, issued_at)
@@ -103,7 +103,7 @@ struct Issuance: Sendable {
             refused: refused,
             handedOverFrom: decided.handedOverFrom
         )
-        try Outbox.append(
+        try await Outbox.append(
             Envelope(source: eventSource, type: licencesIssuedTopic.eventType, key: decided.caseNumber, payload: event),
             to: licencesIssuedTopic,
             on: connection
@@ -139,7 +139,7 @@ struct Issuance: Sendable {
                 RETURNING generation, allocated
                 """).decode((Int, Int).self)
             if let (generation, allocated) = rows.first { return (generation, allocated - count) }
-            try await connection.query("""
+            _ = try await connection.query("""
                 INSERT INTO status_list_generations (generation, length)
                 SELECT coalesce(max(generation), 0) + 1, \(length) FROM status_list_generations
                 ON CONFLICT (generation) DO NOTHING

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Messaging
 import NIOCore
+import Postgres
 import ServiceKit
 import Signing
 

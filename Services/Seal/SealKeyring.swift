@@ -80,7 +80,7 @@ struct SealKeyring: Sendable {
             let retired = try await connection.query("""
                 UPDATE seal_keys SET retired_at = \(now) WHERE bureau = \(bureau) AND retired_at IS NULL RETURNING key_id
                 """).decode(String.self)
-            try await connection.query("""
+            _ = try await connection.query("""
                 INSERT INTO seal_keys (key_id, bureau, public_key, wrapped_private_key, origin, created_at)
                 VALUES (\(keyID), \(bureau), \(publicKey), \(wrapped), \(origin), \(now))
                 """)

@@ -38,7 +38,8 @@ final class SealWorkers: Service, ReadinessCheck {
             } catch {
                 guard !Task.isShuttingDownGracefully, !Task.isCancelled else { return }
                 runtime.logger.warning("seal cannot start its work yet; retrying", metadata: ["error": "\(error)"])
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
+                let pause = delay
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
                 delay = min(delay * 2, .seconds(5))
             }
         }

@@ -15,7 +15,7 @@ struct Withdrawal: Sendable {
             throw PermanentEventFailure("the suspension of task \(revoked.taskID) ends before it starts")
         }
         let kind = revoked.suspendedUntil == nil ? "revocation" : "suspension"
-        try await connection.query("""
+        _ = try await connection.query("""
             INSERT INTO withdrawals (case_number, task_id, kind, matter_code, reason, legal_basis, decided_by,
                 effective_at, suspended_until, event_id)
             VALUES (\(revoked.caseNumber), \(revoked.taskID), \(kind), \(revoked.matterCode), \(revoked.reason),

@@ -45,6 +45,13 @@ public struct JSONObject: Sendable, Sequence {
         }
     }
 
+    /// The value at a path of member names, e.g. `["credentialSubject", "licenceNumber"]`.
+    public subscript(first: String, second: String, rest: String...) -> JSONValue? {
+        var current = self[first]?.objectValue?[second]
+        for name in rest { current = current?.objectValue?[name] }
+        return current
+    }
+
     /// A copy without the member `name`.
     public func removing(_ name: String) -> JSONObject {
         var copy = self

@@ -1,10 +1,14 @@
 import Foundation
+import HTTPTypes
+import HummingbirdTesting
 import Messaging
+import NIOCore
 import Postgres
 @testable import Seal
 import ServiceKit
 import ServiceTestSupport
 import Signing
+import Synchronization
 import Testing
 
 /// 四证齐发: a decided bundle's licences, issued together, once.

@@ -1,11 +1,15 @@
 import Foundation
+import HTTPTypes
+import HummingbirdTesting
 import Messaging
+import NIOCore
 @testable import Seal
 import ServiceKit
 import ServiceTestSupport
 import Signing
-import TestSupport
+import Synchronization
 import Testing
+import TestSupport
 
 /// The licence as people see it: a certificate page with the holder, the matter, the bureau's seal
 /// and a QR code to its verification, rendered by a real browser.

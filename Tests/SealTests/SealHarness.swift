@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -34,7 +35,7 @@ final class SealHarness: Sendable {
 
     /// Runs seal live (HTTP, publisher, consumer) for `body`, logging everything at trace level.
     func run(_ body: @escaping @Sendable (SealClient) async throws -> Void) async throws {
-        let sink = LogSink { [logLines] line in logLines.withLock { $0.append(line) } }
+        let sink = LogSink { [self] line in self.logLines.withLock { $0.append(line) } }
         var logger = Logger(label: "tongban.seal") { JSONLogHandler(label: $0, sink: sink) }
         logger.logLevel = .trace
         let runtime = try await region.runtime(for: .seal, logger: logger)

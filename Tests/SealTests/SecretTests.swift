@@ -1,11 +1,15 @@
 import Crypto
 import Foundation
+import HTTPTypes
+import HummingbirdTesting
 import Messaging
+import NIOCore
 import Postgres
 @testable import Seal
 import ServiceKit
 import ServiceTestSupport
 import Signing
+import Synchronization
 import Testing
 
 /// A seal key's private half is never logged, never answered, and never rests unwrapped.

@@ -1,10 +1,14 @@
 import Crypto
 import Foundation
+import HTTPTypes
+import HummingbirdTesting
 import Messaging
+import NIOCore
 @testable import Seal
 import ServiceKit
 import ServiceTestSupport
 import Signing
+import Synchronization
 import Testing
 
 /// Anyone presents a licence; the bureau answers valid, revoked, suspended, forged or unknown.
@@ -86,12 +90,12 @@ import Testing
             let keptLicence = try await seal.licence(keptNumber, token: clerk)
 
             // Approval revokes the permit (a commitment failed its check) and suspends another.
-            try await harness.region.publish(DecisionRevoked(
+            _ = try await harness.region.publish(DecisionRevoked(
                 caseNumber: decided.caseNumber, taskID: "task-3", matterCode: "130100-JS-003", department: "housing-construction",
                 reason: "告知承诺核查不实", legalBasis: "《建筑工程施工许可管理办法》第十二条", revokedBy: "officer-3", revokedAt: Date()
             ), to: .decisionRevoked, key: decided.caseNumber)
             let until = Date().addingTimeInterval(86400 * 30)
-            try await harness.region.publish(DecisionRevoked(
+            _ = try await harness.region.publish(DecisionRevoked(
                 caseNumber: decided.caseNumber, taskID: "task-1", matterCode: "130100-JS-001", department: "natural-resources",
                 reason: "整改期间暂扣", legalBasis: "《行政处罚法》第九条", revokedBy: "officer-1", revokedAt: Date(), suspendedUntil: until
             ), to: .decisionRevoked, key: decided.caseNumber)
@@ -122,7 +126,8 @@ import Testing
                 let list = try #require(try seal.json(response).objectValue)
                 try EddsaJcs2022.verify(list) { method in try Self.publicKey(method, in: keys) }
                 #expect(list["credentialSubject", "statusPurpose"]?.stringValue == purpose)
-                let bits = try #require(BitstringStatusList(encodedList: try #require(list["credentialSubject", "encodedList"]?.stringValue)))
+                let encodedList = try #require(list["credentialSubject", "encodedList"]?.stringValue)
+                let bits = try #require(BitstringStatusList(encodedList: encodedList))
                 #expect(bits.length >= 131_072)
                 #expect(bits[index] == expected, "\(purpose) bit of \(licence["credentialSubject", "licenceNumber"]?.stringValue ?? "?")")
             }
