@@ -35,7 +35,11 @@ final class SealHarness: Sendable {
 
     /// Runs seal live (HTTP, publisher, consumer) for `body`, logging everything at trace level.
     func run(_ body: @escaping @Sendable (SealClient) async throws -> Void) async throws {
-        let sink = LogSink { [self] line in self.logLines.withLock { $0.append(line) } }
+        let echo = ProcessInfo.processInfo.environment["TONGBAN_TEST_ECHO_LOGS"] != nil
+        let sink = LogSink { [self] line in
+            self.logLines.withLock { $0.append(line) }
+            if echo { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        }
         var logger = Logger(label: "tongban.seal") { JSONLogHandler(label: $0, sink: sink) }
         logger.logLevel = .trace
         let runtime = try await region.runtime(for: .seal, logger: logger)

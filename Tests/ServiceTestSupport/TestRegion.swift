@@ -15,7 +15,6 @@ public final class TestRegion: Sendable {
     public let region: String
     public let signingKey = TokenSigningKey.generate()
     public let logger: Logger
-    let producer: KafkaProducer
 
     public init(region: String = "130100") throws {
         namespace = TestInfrastructure.uniqueName("t")
@@ -23,7 +22,6 @@ public final class TestRegion: Sendable {
         var logger = Logger(label: "tongban.test")
         logger.logLevel = ProcessInfo.processInfo.environment["TONGBAN_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         self.logger = logger
-        producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: TestInfrastructure.kafkaBootstrapServers), logger: logger)
     }
 
     /// A runtime for `service` on a schema and role of its own (`<service>_<suffix>`), in this
@@ -69,12 +67,19 @@ public final class TestRegion: Sendable {
     /// Publishes `envelope` unchanged (say, a second time) to this region's `topic`.
     public func publish(_ envelope: Envelope, to topic: Topic) async throws {
         try await TopicSetup.ensure([self.topic(topic)], admin: KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: TestInfrastructure.kafkaBootstrapServers), logger: logger))
-        _ = try await producer.sendAndAwait(KafkaProducerMessage(
+        // A producer's delivery reports arrive only while it runs: one runs for each publication.
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: TestInfrastructure.kafkaBootstrapServers), logger: logger)
+        let message = KafkaProducerMessage(
             topic: self.topic(topic).name,
             key: Array(envelope.key.utf8),
             value: envelope.data,
             headers: envelope.headers.map { KafkaHeader(key: $0.name, value: $0.value) }
-        ))
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await producer.run() }
+            defer { producer.triggerGracefulShutdown() }
+            _ = try await producer.sendAndAwait(message)
+        }
     }
 
     /// Reads this region's `topic` from the beginning until `count` events whose key is `key`
