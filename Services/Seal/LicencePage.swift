@@ -26,6 +26,8 @@ enum HTML {
 enum SealImage {
     static func svg(bureauName: String, purpose: String = "行政审批专用章", keyID: String?, pixels: Int = 168) -> String {
         let red = "#d0021b"
+        // The name fills the upper arc (about 200 units long) whatever its length.
+        let nameSize = min(20, max(10, 190 / max(bureauName.count, 1) - 2))
         // Star points: outer radius 26, inner 10, centred at (100, 96).
         let star = (0..<10).map { point -> String in
             let angle = Double.pi / 2 + Double(point) * Double.pi / 5
@@ -38,7 +40,7 @@ enum SealImage {
             width="\(pixels)" height="\(pixels)" viewBox="0 0 200 200">\
             <defs><path id="seal-arc" d="M 38 112 A 64 64 0 1 1 162 112"/></defs>\
             <circle cx="100" cy="100" r="92" fill="none" stroke="\(red)" stroke-width="7"/>\
-            <text font-family="'WenQuanYi Micro Hei', 'Noto Sans CJK SC', sans-serif" font-size="20" font-weight="bold" fill="\(red)" letter-spacing="2">\
+            <text font-family="'WenQuanYi Micro Hei', 'Noto Sans CJK SC', sans-serif" font-size="\(nameSize)" font-weight="bold" fill="\(red)" letter-spacing="1">\
             <textPath href="#seal-arc" startOffset="50%" text-anchor="middle">\(HTML.escape(bureauName))</textPath></text>\
             <polygon points="\(star)" fill="\(red)"/>\
             <text x="100" y="150" text-anchor="middle" font-family="'WenQuanYi Micro Hei', 'Noto Sans CJK SC', sans-serif" \

@@ -139,21 +139,22 @@ struct SealController: Sendable {
         return try await controllerDocument(request, context: context)
     }
 
-    struct Rotation: Decodable {
-        /// An Ed25519 private key to import, as a Multikey (`z3u2…`); absent: a new key is generated.
-        var privateKeyMultibase: String?
-    }
-
-    /// Administrators rotate the seal key, generating a new one or importing one; the answer is
-    /// the new key's public side only.
+    /// Administrators rotate the seal key, generating a new one or importing one (the body's
+    /// `privateKeyMultibase`, an Ed25519 private key as a Multikey `z3u2…`); the answer is the new
+    /// key's public side only.
     @Sendable func rotate(_ request: Request, context: TongbanRequestContext) async throws -> EditedResponse<KeyEntry> {
         _ = try context.requirePrincipal(.admin)
         var imported: Curve25519.Signing.PrivateKey?
-        if (request.headers[.contentLength].flatMap(Int.init) ?? 1) > 0 {
-            let rotation = try await request.decode(as: Rotation.self, context: context)
-            if let text = rotation.privateKeyMultibase {
+        let body = try await request.body.collect(upTo: context.maxUploadSize)
+        if body.readableBytes > 0 {
+            guard let rotation = try? JSONValue(parsing: Array(body.readableBytesView)).objectValue else {
+                throw Problem.malformedRequest("The body, when given, is a JSON object.")
+            }
+            if let value = rotation["privateKeyMultibase"] {
                 // The value is a secret: the problem names the field, never echoes it.
-                guard let raw = Multikey.decodeEd25519PrivateKey(text), let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw) else {
+                guard let text = value.stringValue, let raw = Multikey.decodeEd25519PrivateKey(text),
+                      let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+                else {
                     throw Problem.validation([FieldError(field: "privateKeyMultibase", problem: "must be an Ed25519 private key as a Multikey (z3u2…)")])
                 }
                 imported = key
