@@ -42,7 +42,7 @@ struct EventContractTests {
         samples[Topic.taskDecided.eventType] = taskDecided
         let bundleDecided: BundleDecided = BundleDecided(caseNumber: "130100-20261123-000042", region: "130100", bundle: .init(code: "open-restaurant", name: "开餐馆一件事"), applicant: Self.applicant, acceptedAt: Self.accepted, decidedAt: Self.accepted, decisions: [Self.decision], onTime: true)
         samples[Topic.bundleDecided.eventType] = bundleDecided
-        let decisionRevoked: DecisionRevoked = DecisionRevoked(caseNumber: "130100-20261123-000042", taskID: "t-1", matterCode: "130100-SC-001", department: "market-regulation", reason: "承诺核查不符", legalBasis: "《行政许可法》第六十九条", revokedBy: "officer-17", revokedAt: Self.accepted)
+        let decisionRevoked: DecisionRevoked = DecisionRevoked(caseNumber: "130100-20261123-000042", taskID: "t-1", matterCode: "130100-SC-001", department: "market-regulation", reason: "承诺核查不符", legalBasis: "《行政许可法》第六十九条", revokedBy: "officer-17", revokedAt: Self.accepted, suspendedUntil: Self.accepted.addingTimeInterval(30 * 86400))
         samples[Topic.decisionRevoked.eventType] = decisionRevoked
         let licencesIssued: LicencesIssued = LicencesIssued(caseNumber: "130100-20261123-000042", issuedAt: Self.accepted, licences: [.init(licenceNumber: "JY11301020012345", matterCode: "130100-SC-001", kind: Self.licence, holderName: applicant.name, issuingRegion: "130100", validFrom: Self.accepted, validUntil: nil, verificationURL: "http://127.0.0.1:8084/licences/JY11301020012345/page")], refused: [.init(matterCode: "130100-GG-002", matterName: "公共场所卫生许可", legalBasis: "《公共场所卫生管理条例》第八条")])
         samples[Topic.licencesIssued.eventType] = licencesIssued
