@@ -117,3 +117,22 @@ extension SealClient {
         return try await body(database)
     }
 }
+
+/// A decision seal can never apply is set aside with its reason, and nothing of it is issued.
+@Suite struct DeadLetterTests {
+    @Test func aRejectionWithoutLegalBasisIsSetAsideAndIssuesNothing() async throws {
+        let harness = try SealHarness()
+        try await harness.run { seal in
+            var decided = SealHarness.constructionBundle(refusing: ["130100-JS-002"])
+            decided.decisions[1].legalBasis = nil
+            try await harness.publish(decided)
+            let letters = try await harness.region.events(on: Topic.deadLetters(of: "seal"), key: decided.caseNumber, count: 1)
+            #expect(letters.count == 1)
+            #expect(try letters.first?.decode(BundleDecided.self).caseNumber == decided.caseNumber)
+            #expect(harness.logLines.withLock { $0 }.contains { $0.contains("carries no legal basis") })
+            let clerk = try await harness.token(.clerk)
+            #expect(try await seal.get("/cases/\(decided.caseNumber)/licences", token: clerk).status == .notFound)
+            #expect(try await seal.outboxEvents(key: decided.caseNumber) == 0)
+        }
+    }
+}
