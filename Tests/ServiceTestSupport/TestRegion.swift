@@ -4,6 +4,7 @@ public import Logging
 public import Messaging
 import Postgres
 public import ServiceKit
+import Synchronization
 import TestSupport
 
 /// One Tongban deployment for one test, beside every other test on the same PostgreSQL and Tansu:
@@ -15,7 +16,6 @@ public final class TestRegion: Sendable {
     public let region: String
     public let signingKey = TokenSigningKey.generate()
     public let logger: Logger
-    let producer: KafkaProducer
 
     public init(region: String = "130100") throws {
         namespace = TestInfrastructure.uniqueName("t")
@@ -23,7 +23,6 @@ public final class TestRegion: Sendable {
         var logger = Logger(label: "tongban.test")
         logger.logLevel = ProcessInfo.processInfo.environment["TONGBAN_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         self.logger = logger
-        producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: TestInfrastructure.kafkaBootstrapServers), logger: logger)
     }
 
     /// A runtime for `service` on a schema and role of its own (`<service>_<suffix>`), in this
@@ -69,12 +68,26 @@ public final class TestRegion: Sendable {
     /// Publishes `envelope` unchanged (say, a second time) to this region's `topic`.
     public func publish(_ envelope: Envelope, to topic: Topic) async throws {
         try await TopicSetup.ensure([self.topic(topic)], admin: KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: TestInfrastructure.kafkaBootstrapServers), logger: logger))
-        _ = try await producer.sendAndAwait(KafkaProducerMessage(
+        // A producer delivers only while it runs: one per publication, run beside the send and
+        // stopped (after its flush) once the broker acknowledged.
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: TestInfrastructure.kafkaBootstrapServers), logger: logger)
+        let message = KafkaProducerMessage(
             topic: self.topic(topic).name,
             key: Array(envelope.key.utf8),
             value: envelope.data,
             headers: envelope.headers.map { KafkaHeader(key: $0.name, value: $0.value) }
-        ))
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await producer.run() }
+            do {
+                _ = try await producer.sendAndAwait(message)
+            } catch {
+                producer.triggerGracefulShutdown()
+                throw error
+            }
+            producer.triggerGracefulShutdown()
+            try await group.waitForAll()
+        }
     }
 
     /// Reads this region's `topic` from the beginning until `count` events whose key is `key`
@@ -85,27 +98,35 @@ public final class TestRegion: Sendable {
         kafka.autoOffsetReset = .earliest
         kafka.statisticsInterval = nil
         let reader = try KafkaConsumer(configuration: kafka, topics: [self.topic(topic).name], logger: logger)
-        return try await withThrowingTaskGroup(of: [Envelope]?.self) { group in
-            group.addTask { try await reader.run(); return nil }
+        // What came so far, also when the timeout ends the wait: a test that expects one event and
+        // asks for two, to see that no second one follows, gets the one.
+        let received = ReceivedEvents()
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask { try await reader.run(); return false }
             group.addTask {
-                var events: [Envelope] = []
                 for try await message in reader.messages {
                     let envelope = try Envelope(key: message.key, headers: message.headers.map { ($0.key, $0.value ?? []) }, value: message.value)
-                    if key == nil || envelope.key == key { events.append(envelope) }
-                    if events.count >= count { break }
+                    let enough = received.events.withLock { events in
+                        if key == nil || envelope.key == key { events.append(envelope) }
+                        return events.count >= count
+                    }
+                    if enough { break }
                 }
-                return events
+                return true
             }
-            group.addTask { try await Task.sleep(for: timeout); return [] }
-            var result: [Envelope] = []
+            group.addTask { try await Task.sleep(for: timeout); return true }
             while let finished = try await group.next() {
-                if let finished { result = finished; break }
+                if finished { break }
             }
             reader.triggerGracefulShutdown()
             group.cancelAll()
-            return result
         }
+        return received.events.withLock { $0 }
     }
+}
+
+private final class ReceivedEvents: Sendable {
+    let events = Mutex<[Envelope]>([])
 }
 
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held. For effects that
