@@ -50,6 +50,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        // Tests only: Docs/openapi.yaml is validated as OpenAPI 3.1.
+        .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", from: "6.4.0", traits: []),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // C libraries from the system, found through pkg-config.
@@ -126,6 +129,16 @@ let package = Package(
             name: "ServiceTestSupport",
             dependencies: ["ServiceKit", "Messaging", "Kafka", "Postgres", "TestSupport", logging],
             path: "Tests/ServiceTestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "DocsTests",
+            dependencies: [
+                "Messaging", "TestSupport",
+                .product(name: "OpenAPIKit", package: "OpenAPIKit"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Tests/DocsTests",
             swiftSettings: strict
         ),
         .testTarget(

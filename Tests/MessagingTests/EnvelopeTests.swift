@@ -2,7 +2,7 @@ import Foundation
 import Messaging
 import Testing
 
-struct CaseSubmitted: Codable, Equatable {
+struct SampleCase: Codable, Equatable {
     var caseNumber: String
     var matters: [String]
     var submittedAt: Date
@@ -10,7 +10,7 @@ struct CaseSubmitted: Codable, Equatable {
 
 @Suite("CloudEvents envelope in the Kafka binary binding")
 struct EnvelopeTests {
-    static let submitted = CaseSubmitted(caseNumber: "130100-20261123-000042", matters: ["食品经营许可"], submittedAt: Date(timeIntervalSince1970: 1_795_420_800.125))
+    static let submitted = SampleCase(caseNumber: "130100-20261123-000042", matters: ["食品经营许可"], submittedAt: Date(timeIntervalSince1970: 1_795_420_800.125))
 
     @Test("what a producer writes, a consumer reads back exactly")
     func roundTrip() throws {
@@ -20,7 +20,7 @@ struct EnvelopeTests {
         #expect(read.type == "tongban.intake.case-submitted.v1")
         #expect(read.key == "130100-20261123-000042")
         #expect(abs(read.time.timeIntervalSince(envelope.time)) < 0.001)
-        #expect(try read.decode(CaseSubmitted.self) == Self.submitted)
+        #expect(try read.decode(SampleCase.self) == Self.submitted)
     }
 
     @Test("the headers are the binding's, as a department's kcat would print them")
@@ -56,8 +56,8 @@ struct EnvelopeTests {
     @Test("a payload of the wrong shape names the field")
     func invalidPayload() throws {
         let envelope = Envelope(source: "s", type: "t", key: "k", data: Array(#"{"caseNumber":"130100-1","matters":"食品经营许可","submittedAt":"2026-11-23T08:00:00Z"}"#.utf8))
-        #expect(throws: EnvelopeError.invalidPayload("matters has the wrong type")) { try envelope.decode(CaseSubmitted.self) }
+        #expect(throws: EnvelopeError.invalidPayload("matters has the wrong type")) { try envelope.decode(SampleCase.self) }
         let notJSON = Envelope(source: "s", type: "t", key: "k", data: Array("<case/>".utf8))
-        #expect(throws: EnvelopeError.invalidPayload("the payload is not JSON")) { try notJSON.decode(CaseSubmitted.self) }
+        #expect(throws: EnvelopeError.invalidPayload("the payload is not JSON")) { try notJSON.decode(SampleCase.self) }
     }
 }

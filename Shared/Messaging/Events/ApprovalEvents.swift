@@ -255,19 +255,13 @@ public struct BundleDecided: Codable, Sendable, Equatable {
     static let schema = Schema.object([
         ("caseNumber", Schema.caseNumber()),
         ("region", Schema.region("The deciding region.")),
-        ("bundle", Schema.object([
-            ("code", Schema.string("The bundle's catalogue code.")),
-            ("name", Schema.string("The bundle's name.")),
-        ], required: ["code", "name"], description: "The bundle; absent for a single matter.")),
+        ("bundle", CaseSubmitted.Bundle.schema(description: "The bundle; absent for a single matter.")),
         ("applicant", ApplicantRecord.schema),
         ("acceptedAt", Schema.time("When the case was accepted.")),
         ("decidedAt", Schema.time("When its last task was decided.")),
         ("decisions", Schema.array(of: MatterDecision.schema, "Each matter's decision.")),
         ("onTime", Schema.boolean("Every matter decided within its promised limit.")),
-        ("handedOverFrom", Schema.object([
-            ("region", Schema.region("The origin region.")),
-            ("caseNumber", Schema.caseNumber("The case number in the origin region.")),
-        ], required: ["region", "caseNumber"], description: "For a case another region handed over.")),
+        ("handedOverFrom", CaseSubmitted.OriginCase.schema(description: "For a case another region handed over.")),
     ], required: ["caseNumber", "region", "applicant", "acceptedAt", "decidedAt", "decisions", "onTime"])
 }
 

@@ -13,6 +13,13 @@ public struct CaseSubmitted: Codable, Sendable, Equatable {
             self.code = code
             self.name = name
         }
+
+        static func schema(description: String) -> DocumentNode {
+            Schema.object([
+                ("code", Schema.string("The bundle's catalogue code.")),
+                ("name", Schema.string("The bundle's name, e.g. 开餐馆一件事.")),
+            ], required: ["code", "name"], description: description)
+        }
     }
 
     /// One matter of the case and everything approval needs to handle it, copied from the
@@ -75,6 +82,13 @@ public struct CaseSubmitted: Codable, Sendable, Equatable {
             self.region = region
             self.caseNumber = caseNumber
         }
+
+        static func schema(description: String) -> DocumentNode {
+            Schema.object([
+                ("region", Schema.region("The origin region.")),
+                ("caseNumber", Schema.caseNumber("The case number in the origin region.")),
+            ], required: ["region", "caseNumber"], description: description)
+        }
     }
 
     public var caseNumber: String
@@ -107,10 +121,7 @@ public struct CaseSubmitted: Codable, Sendable, Equatable {
     static let schema = Schema.object([
         ("caseNumber", Schema.caseNumber()),
         ("region", Schema.region("Division code of the accepting window's region.")),
-        ("bundle", Schema.object([
-            ("code", Schema.string("The bundle's catalogue code.")),
-            ("name", Schema.string("The bundle's name, e.g. 开餐馆一件事.")),
-        ], required: ["code", "name"], description: "The bundle applied for; absent for a single matter.")),
+        ("bundle", CaseSubmitted.Bundle.schema(description: "The bundle applied for; absent for a single matter.")),
         ("applicant", ApplicantRecord.schema),
         ("acceptedAt", Schema.time("When the window accepted the case; the clocks start from it.")),
         ("catalogueVersion", Schema.string("The matter catalogue version the window used.")),
@@ -134,10 +145,7 @@ public struct CaseSubmitted: Codable, Sendable, Equatable {
             ("name", Schema.string("The material's name.")),
             ("dueBy", Schema.day("The working day by which it must be supplied.")),
         ], required: ["matterCode", "materialCode", "name", "dueBy"]), "Materials owed under 容缺受理.")),
-        ("handedOverFrom", Schema.object([
-            ("region", Schema.region("The origin region.")),
-            ("caseNumber", Schema.caseNumber("The case number in the origin region.")),
-        ], required: ["region", "caseNumber"], description: "Set by the relay for a case another region handed over.")),
+        ("handedOverFrom", CaseSubmitted.OriginCase.schema(description: "Set by the relay for a case another region handed over.")),
     ], required: ["caseNumber", "region", "applicant", "acceptedAt", "catalogueVersion", "matters", "materials", "deficiencies"])
 }
 

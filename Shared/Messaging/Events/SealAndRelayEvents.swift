@@ -38,10 +38,7 @@ public struct LicencesIssued: Codable, Sendable, Equatable {
             ("matterName", Schema.string("Its name.")),
             ("legalBasis", Schema.string("The legal basis of the refusal.")),
         ], required: ["matterCode", "matterName", "legalBasis"]), "Matters that earned no licence because they were refused.")),
-        ("handedOverFrom", Schema.object([
-            ("region", Schema.region("The origin region.")),
-            ("caseNumber", Schema.caseNumber("The case number in the origin region.")),
-        ], required: ["region", "caseNumber"], description: "For a case another region handed over: where the licences go back to.")),
+        ("handedOverFrom", CaseSubmitted.OriginCase.schema(description: "For a case another region handed over: where the licences go back to.")),
     ], required: ["caseNumber", "issuedAt", "licences", "refused"])
 }
 
