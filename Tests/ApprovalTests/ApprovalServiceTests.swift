@@ -347,4 +347,55 @@ struct ApprovalServiceTests {
             }
         }
     }
+
+    @Test("a case the relay hands over opens tasks for this region's matters only, and its bundle decision names the origin case")
+    func caseHandedOverByTheRelay() async throws {
+        let fixture = try ApprovalFixture()
+        let caseNumber = ApprovalFixture.caseNumber()
+        let registration = ApprovalFixture.matter("tax-registration", "涉税信息确认", department: "taxation", departmentName: "国家税务总局石家庄市税务局", mode: .immediate)
+        let shanghaiMatter = ApprovalFixture.matter("sh-permit", "上海市某许可", department: "market-regulation", departmentName: "上海市市场监督管理局", region: "310100")
+        var submission = ApprovalFixture.submission(caseNumber, matters: [registration, shanghaiMatter])
+        submission.handedOverFrom = .init(region: "310100", caseNumber: "310100-20261123-000007")
+        let handedOver = submission
+        try await fixture.withApproval { _, _ in
+            _ = try await fixture.region.publish(handedOver, to: .caseReceived, key: caseNumber, source: "/tongban/130100/relay")
+            let opened = try #require(try await fixture.region.events(on: .tasksOpened, key: caseNumber).first?.payload(TasksOpened.self))
+            #expect(opened.tasks.map(\.matterCode) == ["tax-registration"])
+            let bundle = try #require(try await fixture.region.events(on: .bundleDecided, key: caseNumber).first?.payload(BundleDecided.self))
+            #expect(bundle.decisions.map(\.matterCode) == ["tax-registration"])
+            #expect(bundle.handedOverFrom == .init(region: "310100", caseNumber: "310100-20261123-000007"))
+        }
+    }
+
+    @Test("a task one officer claimed is theirs: a colleague's decision is a 409")
+    func claimedTask() async throws {
+        let fixture = try ApprovalFixture()
+        let caseNumber = ApprovalFixture.caseNumber()
+        try await fixture.withApproval { client, _ in
+            _ = try await fixture.region.publish(ApprovalFixture.submission(caseNumber, matters: [ApprovalFixture.businessLicence]), to: .caseSubmitted, key: caseNumber)
+            let zhang = try await fixture.officer("market-regulation", subject: "officer-zhang")
+            let li = try await fixture.officer("market-regulation", subject: "officer-li")
+            let task = try #require(try await client.awaitTasks(token: zhang, caseNumber: caseNumber).first)
+            #expect(try await client.call(.post, "/tasks/\(task.id)/claim", token: zhang).status == .ok)
+            let colleague = try await client.call(.post, "/tasks/\(task.id)/approval", token: li, json: "{}")
+            #expect(colleague.status == .conflict)
+            #expect(colleague.problem?.type == "urn:tongban:problem:claimed-by-another-officer")
+            let own = try await client.call(.post, "/tasks/\(task.id)/approval", token: zhang, json: "{}")
+            #expect(own.status == .ok)
+            #expect(try decodeJSON(TaskDocument.self, own).decision?.decidedBy == "officer-zhang")
+        }
+    }
+
+    @Test("a submitted case approval can never open (a negative limit) goes to the dead-letter topic, and opens nothing")
+    func invalidSubmissionIsDeadLettered() async throws {
+        let fixture = try ApprovalFixture()
+        let caseNumber = ApprovalFixture.caseNumber()
+        let broken = ApprovalFixture.matter("business-licence", "营业执照", department: "market-regulation", departmentName: "石家庄市市场监督管理局", legal: -1, promised: 3)
+        try await fixture.withApproval { _, runtime in
+            let sent = try await fixture.region.publish(ApprovalFixture.submission(caseNumber, matters: [broken]), to: .caseSubmitted, key: caseNumber)
+            let letters = try await fixture.region.events(on: Topic.deadLetters(of: "approval"), key: caseNumber)
+            #expect(letters.map(\.id) == [sent.id])
+            #expect(try await ApprovalFixture.committed(.tasksOpened, caseNumber: caseNumber, in: runtime) == 0)
+        }
+    }
 }
