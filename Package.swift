@@ -210,6 +210,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "ApprovalTests",
+            dependencies: [
+                "Approval", "ServiceTestSupport", "ServiceKit", "Messaging", "Domain", "Postgres", "TestSupport", hummingbird, logging,
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/ApprovalTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "KafkaTests",
             dependencies: [
                 "Kafka", "CRdKafka", "TestSupport", logging, lifecycle,

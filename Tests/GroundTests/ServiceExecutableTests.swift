@@ -24,9 +24,19 @@ struct ServiceExecutableTests {
         ]
     }
 
+    /// Services migrate their schema at start-up: each process gets a schema of its own in the test
+    /// database, and its connections look there first.
+    static func database(for service: String) -> [String: String] {
+        let schema = "\(service)_\(UUID().uuidString.prefix(8).lowercased())"
+        return [
+            "TONGBAN_DATABASE_URL": TestInfrastructure.adminDatabaseURL + "?options=-csearch_path%3D\(schema)",
+            "TONGBAN_DATABASE_SCHEMA": schema,
+        ]
+    }
+
     @Test("starts, answers /healthz, logs JSON lines and stops on SIGTERM or SIGINT", arguments: services, [SIGTERM, SIGINT])
     func lifecycle(service: String, signal: Int32) async throws {
-        let environment = try await Self.tokenKeys().merging(["TONGBAN_HTTP_PORT": "0", "TONGBAN_LOG_FORMAT": "json"]) { $1 }
+        let environment = try await Self.tokenKeys().merging(Self.database(for: service)) { $1 }.merging(["TONGBAN_HTTP_PORT": "0", "TONGBAN_LOG_FORMAT": "json"]) { $1 }
         let process = try ServiceProcess(executable: service, environment: environment)
         let port = try await listeningPort(of: process)
 
@@ -77,7 +87,7 @@ struct ServiceExecutableTests {
         var processes: [String: ServiceProcess] = [:]
         let keys = try await Self.tokenKeys()
         for service in Self.services {
-            let process = try ServiceProcess(executable: service, environment: keys.merging(["TONGBAN_HTTP_PORT": "0"]) { $1 })
+            let process = try ServiceProcess(executable: service, environment: keys.merging(Self.database(for: service)) { $1 }.merging(["TONGBAN_HTTP_PORT": "0"]) { $1 })
             processes[service] = process
             addresses["TONGBAN_\(service.uppercased())_URL"] = "http://127.0.0.1:\(try await listeningPort(of: process))"
         }

@@ -4,6 +4,7 @@ public import Logging
 public import Messaging
 import Postgres
 public import ServiceKit
+import Synchronization
 import TestSupport
 
 /// One Tongban deployment for one test, beside every other test on the same PostgreSQL and Tansu:
@@ -67,7 +68,8 @@ public final class TestRegion: Sendable {
     /// Publishes `envelope` unchanged (say, a second time) to this region's `topic`.
     public func publish(_ envelope: Envelope, to topic: Topic) async throws {
         try await TopicSetup.ensure([self.topic(topic)], admin: KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: TestInfrastructure.kafkaBootstrapServers), logger: logger))
-        // A producer's delivery reports arrive only while it runs: one runs for each publication.
+        // A producer delivers only while it runs: one per publication, run beside the send and
+        // stopped (after its flush) once the broker acknowledged.
         let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: TestInfrastructure.kafkaBootstrapServers), logger: logger)
         let message = KafkaProducerMessage(
             topic: self.topic(topic).name,
@@ -77,8 +79,14 @@ public final class TestRegion: Sendable {
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await producer.run() }
-            defer { producer.triggerGracefulShutdown() }
-            _ = try await producer.sendAndAwait(message)
+            do {
+                _ = try await producer.sendAndAwait(message)
+            } catch {
+                producer.triggerGracefulShutdown()
+                throw error
+            }
+            producer.triggerGracefulShutdown()
+            try await group.waitForAll()
         }
     }
 
@@ -90,27 +98,35 @@ public final class TestRegion: Sendable {
         kafka.autoOffsetReset = .earliest
         kafka.statisticsInterval = nil
         let reader = try KafkaConsumer(configuration: kafka, topics: [self.topic(topic).name], logger: logger)
-        return try await withThrowingTaskGroup(of: [Envelope]?.self) { group in
-            group.addTask { try await reader.run(); return nil }
+        // What came so far, also when the timeout ends the wait: a test that expects one event and
+        // asks for two, to see that no second one follows, gets the one.
+        let received = ReceivedEvents()
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask { try await reader.run(); return false }
             group.addTask {
-                var events: [Envelope] = []
                 for try await message in reader.messages {
                     let envelope = try Envelope(key: message.key, headers: message.headers.map { ($0.key, $0.value ?? []) }, value: message.value)
-                    if key == nil || envelope.key == key { events.append(envelope) }
-                    if events.count >= count { break }
+                    let enough = received.events.withLock { events in
+                        if key == nil || envelope.key == key { events.append(envelope) }
+                        return events.count >= count
+                    }
+                    if enough { break }
                 }
-                return events
+                return true
             }
-            group.addTask { try await Task.sleep(for: timeout); return [] }
-            var result: [Envelope] = []
+            group.addTask { try await Task.sleep(for: timeout); return true }
             while let finished = try await group.next() {
-                if let finished { result = finished; break }
+                if finished { break }
             }
             reader.triggerGracefulShutdown()
             group.cancelAll()
-            return result
         }
+        return received.events.withLock { $0 }
     }
+}
+
+private final class ReceivedEvents: Sendable {
+    let events = Mutex<[Envelope]>([])
 }
 
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held. For effects that
