@@ -18,10 +18,10 @@ let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: 
 let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
 
 /// One executable per service; each is built on ServiceKit and tells its whole story in its own folder.
-func service(_ name: String) -> Target {
+func service(_ name: String, dependencies extra: [Target.Dependency] = []) -> Target {
     .executableTarget(
         name: name,
-        dependencies: ["ServiceKit", hummingbird, lifecycle, logging],
+        dependencies: ["ServiceKit", hummingbird, lifecycle, logging] + extra,
         path: "Services/\(name)",
         swiftSettings: strict
     )
@@ -58,6 +58,7 @@ let package = Package(
         // C libraries from the system, found through pkg-config.
         .systemLibrary(name: "CRdKafka", path: "Shared/CRdKafka", pkgConfig: "rdkafka"),
         .systemLibrary(name: "CLibPQ", path: "Shared/CLibPQ", pkgConfig: "libpq"),
+        .systemLibrary(name: "CQREncode", path: "Shared/CQREncode", pkgConfig: "libqrencode"),
 
         .target(
             name: "ServiceKit",
@@ -95,6 +96,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "Signing",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            path: "Shared/Signing",
+            swiftSettings: strict
+        ),
+        .target(
             name: "Messaging",
             dependencies: ["Kafka", "Postgres", logging, metrics, lifecycle],
             path: "Shared/Messaging",
@@ -104,7 +111,10 @@ let package = Package(
         service("Intake"),
         service("Relay"),
         service("Approval"),
-        service("Seal"),
+        service("Seal", dependencies: [
+            "Signing", "Messaging", "Postgres", "Domain", "CQREncode", metrics,
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         service("Evaluation"),
         .executableTarget(
             name: "CLI",
@@ -176,6 +186,25 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/ServiceKitTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SigningTests",
+            dependencies: ["Signing", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/SigningTests",
+            resources: [.copy("Vectors")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SealTests",
+            dependencies: [
+                "Seal", "Signing", "ServiceKit", "ServiceTestSupport", "Messaging", "Postgres", "TestSupport",
+                hummingbird, logging,
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/SealTests",
             swiftSettings: strict
         ),
         .testTarget(
