@@ -109,7 +109,10 @@ let package = Package(
         ),
 
         service("Intake"),
-        service("Relay"),
+        service("Relay", dependencies: [
+            "Signing", "Messaging", "Postgres", "Kafka", "Domain", metrics,
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         service("Approval"),
         service("Seal", dependencies: [
             "Signing", "Messaging", "Postgres", "Domain", "CQREncode", metrics,
@@ -118,7 +121,10 @@ let package = Package(
         service("Evaluation"),
         .executableTarget(
             name: "CLI",
-            dependencies: ["ServiceKit", "Messaging", "Postgres", "Kafka", argumentParser, logging],
+            dependencies: [
+                "ServiceKit", "Messaging", "Postgres", "Kafka", "Signing", argumentParser, logging,
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Services/CLI",
             swiftSettings: strict
         ),
@@ -205,6 +211,18 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/SealTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RelayTests",
+            dependencies: [
+                "Relay", "Signing", "ServiceKit", "ServiceTestSupport", "Messaging", "Kafka", "Postgres", "TestSupport",
+                hummingbird, logging, lifecycle,
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/RelayTests",
             swiftSettings: strict
         ),
         .testTarget(

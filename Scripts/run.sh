@@ -52,6 +52,14 @@ TOKEN_DIR="$PROFILE_DIR/tokens"
 "$BIN/tongban" token keygen --directory "$TOKEN_DIR" >/dev/null
 export TONGBAN_TOKEN_JWKS_FILE="$TOKEN_DIR/verification-keys.jwks"
 export TONGBAN_TOKEN_SIGNING_KEY_FILE="$TOKEN_DIR/signing-key.jwk"
+
+# The relay: this region's envelope signing key (kept across runs) and a partner registry with no
+# partners yet; add partner regions to .local/run/relay/partners.json (see Docs/relay.md).
+RELAY_DIR="$PROFILE_DIR/relay"
+"$BIN/tongban" relay keygen --region "${TONGBAN_REGION:-130100}" --directory "$RELAY_DIR" >/dev/null
+[ -f "$RELAY_DIR/partners.json" ] || printf '{"partners": []}\n' >"$RELAY_DIR/partners.json"
+export TONGBAN_RELAY_SIGNING_KEY_FILE="$RELAY_DIR/relay-signing-key.jwk"
+export TONGBAN_RELAY_PARTNERS_FILE="$RELAY_DIR/partners.json"
 for service in "${services[@]}"; do
   upper="${service^^}"
   port_var="TONGBAN_${upper}_PORT"
