@@ -173,3 +173,32 @@ struct RelayConfigurationTests {
         }
     }
 }
+
+/// Which of a case's waiting envelopes a delivery pass sends: the partner must get them in sequence.
+@Suite("relay: what a delivery pass sends")
+struct TransmissionOrderTests {
+    static func pending(_ sequence: Int?, due: Bool, failures: Int = 0) -> DeliveryLoop.Pending {
+        DeliveryLoop.Pending(id: Int64(sequence ?? 0), caseReference: "130100-20261123-000001", kind: sequence == nil ? .receipt : .status,
+                             sequence: sequence, payload: [], due: due, attempts: 1, failures: failures)
+    }
+
+    func sent(_ pending: [DeliveryLoop.Pending]) -> [Int?] {
+        DeliveryLoop.toTransmit(pending).map(\.sequence)
+    }
+
+    @Test("from the first due envelope on, everything after it goes too; due receipts always go")
+    func inSequence() {
+        // 1 was sent and awaits its receipt; 2 is new: only 2 goes.
+        #expect(sent([Self.pending(1, due: false), Self.pending(2, due: true)]) == [2])
+        // 1's receipt is late: 1 goes again, and 2 (not due) with it, in order.
+        #expect(sent([Self.pending(1, due: true), Self.pending(2, due: false)]) == [1, 2])
+        #expect(sent([Self.pending(nil, due: true), Self.pending(nil, due: false), Self.pending(1, due: false)]) == [nil])
+        #expect(sent([Self.pending(1, due: false), Self.pending(2, due: false)]) == [])
+    }
+
+    @Test("an envelope whose transmission failed and is not due yet holds back the later ones")
+    func failureHoldsBack() {
+        #expect(sent([Self.pending(1, due: false, failures: 2), Self.pending(2, due: true), Self.pending(3, due: true)]) == [])
+        #expect(sent([Self.pending(1, due: true, failures: 2), Self.pending(2, due: true)]) == [1, 2])
+    }
+}

@@ -128,6 +128,33 @@ struct RelayExchangeTests {
         }
     }
 
+    @Test("two instances of A's relay share the consumers and the deliveries: every case reaches B once, and all are acknowledged")
+    func twoInstances() async throws {
+        let regions = try await TwoRegions()
+        let (a, b) = (regions.a, regions.b)
+        let first = try await regions.relay(.a)
+        let second = try await regions.relay(.a, instanceOf: first.runtime)
+        let relayB = try await regions.relay(.b)
+        try await first.app.test(.live) { _ in
+            try await second.app.test(.live) { _ in
+                try await relayB.app.test(.live) { _ in
+                    let numbers = (0..<12).map { _ in Samples.caseNumber(TwoRegions.regionA) }
+                    for number in numbers {
+                        _ = try await a.publish(Samples.submitted(number, region: TwoRegions.regionA, matters: [Samples.matter("370100-SC-001", region: TwoRegions.regionB)]), to: .caseSubmitted, key: number)
+                    }
+                    let settled = try await eventually {
+                        try await count("SELECT count(*) FROM deliveries WHERE kind = 'case-handed-over' AND acknowledged_at IS NOT NULL", in: first.runtime) == numbers.count
+                    }
+                    #expect(settled)
+                    for number in numbers {
+                        #expect(try await count("SELECT count(*) FROM outbox WHERE event_key = \(number) AND topic = \(b.topic(.caseReceived).name)", in: relayB.runtime) == 1)
+                    }
+                    #expect(try await count("SELECT count(*) FROM cases_handed_in", in: relayB.runtime) == numbers.count)
+                }
+            }
+        }
+    }
+
     @Test("a case with a matter of a region that is no partner is set aside whole in the relay's dead letters, with the reason")
     func noSuchPartner() async throws {
         let regions = try await TwoRegions()

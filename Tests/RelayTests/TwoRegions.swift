@@ -84,8 +84,13 @@ final class TwoRegions: Sendable {
 
     /// One side's relay, built as its executable builds it. Asked again, it is the same relay
     /// (schema, role, topic namespace) started anew over its own database: a restart.
-    func relay(_ side: Side) async throws -> (runtime: ServiceRuntime, app: some ApplicationProtocol) {
-        let runtime = try await region(side).runtime(for: .relay, environment: relayEnvironment(side))
+    /// With `instanceOf`, another instance beside that running one: same role, password, schema.
+    func relay(_ side: Side, instanceOf running: ServiceRuntime? = nil) async throws -> (runtime: ServiceRuntime, app: some ApplicationProtocol) {
+        let runtime = if let running {
+            try ServiceRuntime(configuration: running.configuration, logger: running.logger, metrics: ServiceMetrics(), tokenVerifier: running.tokenVerifier)
+        } else {
+            try await region(side).runtime(for: .relay, environment: relayEnvironment(side))
+        }
         let configuration = try RelayConfiguration(environment: EnvironmentVariables(relayEnvironment(side)), homeRegion: region(side).region)
         return (runtime, try await buildApplication(runtime: runtime, relay: configuration))
     }
