@@ -110,7 +110,10 @@ let package = Package(
         ),
 
         service("Intake"),
-        service("Relay"),
+        service("Relay", dependencies: [
+            "Signing", "Messaging", "Postgres", "Kafka", "Domain", metrics,
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         service("Approval"),
         service("Seal", dependencies: [
             "Signing", "Messaging", "Postgres", "Kafka", "Domain", "CQREncode", "CZlib", metrics,
@@ -120,7 +123,10 @@ let package = Package(
         service("Evaluation"),
         .executableTarget(
             name: "CLI",
-            dependencies: ["ServiceKit", "Messaging", "Postgres", "Kafka", argumentParser, logging],
+            dependencies: [
+                "ServiceKit", "Messaging", "Postgres", "Kafka", "Signing", argumentParser, logging,
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Services/CLI",
             swiftSettings: strict
         ),
@@ -216,6 +222,18 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             path: "Tests/ApprovalTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RelayTests",
+            dependencies: [
+                "Relay", "Signing", "ServiceKit", "ServiceTestSupport", "Messaging", "Kafka", "Postgres", "TestSupport",
+                hummingbird, logging, lifecycle,
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/RelayTests",
             swiftSettings: strict
         ),
         .testTarget(

@@ -61,6 +61,14 @@ if [ ! -s "$SEAL_KEK_FILE" ]; then
 fi
 export TONGBAN_SEAL_KEY_ENCRYPTION_KEY="${TONGBAN_SEAL_KEY_ENCRYPTION_KEY:-$(cat "$SEAL_KEK_FILE")}"
 export TONGBAN_SEAL_PUBLIC_URL="${TONGBAN_SEAL_PUBLIC_URL:-http://127.0.0.1:${TONGBAN_SEAL_PORT:-${default_ports[seal]}}}"
+
+# The relay: this region's envelope signing key (kept across runs) and a partner registry with no
+# partners yet; add partner regions to .local/run/relay/partners.json (see Docs/relay.md).
+RELAY_DIR="$PROFILE_DIR/relay"
+"$BIN/tongban" relay keygen --region "${TONGBAN_REGION:-130100}" --directory "$RELAY_DIR" >/dev/null
+[ -f "$RELAY_DIR/partners.json" ] || printf '{"partners": []}\n' >"$RELAY_DIR/partners.json"
+export TONGBAN_RELAY_SIGNING_KEY_FILE="$RELAY_DIR/relay-signing-key.jwk"
+export TONGBAN_RELAY_PARTNERS_FILE="$RELAY_DIR/partners.json"
 for service in "${services[@]}"; do
   upper="${service^^}"
   port_var="TONGBAN_${upper}_PORT"
