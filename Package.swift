@@ -59,6 +59,8 @@ let package = Package(
         // C libraries from the system, found through pkg-config.
         .systemLibrary(name: "CRdKafka", path: "Shared/CRdKafka", pkgConfig: "rdkafka"),
         .systemLibrary(name: "CLibPQ", path: "Shared/CLibPQ", pkgConfig: "libpq"),
+        .systemLibrary(name: "CQREncode", path: "Shared/CQREncode", pkgConfig: "libqrencode"),
+        .systemLibrary(name: "CZlib", path: "Shared/CZlib", pkgConfig: "zlib"),
 
         .target(
             name: "ServiceKit",
@@ -96,6 +98,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "Signing",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            path: "Shared/Signing",
+            swiftSettings: strict
+        ),
+        .target(
             name: "Messaging",
             dependencies: ["Kafka", "Postgres", logging, metrics, lifecycle],
             path: "Shared/Messaging",
@@ -107,13 +115,23 @@ let package = Package(
             dependencies: ["Domain", "Messaging", "Postgres", "Kafka", .product(name: "Crypto", package: "swift-crypto")],
             resources: [.copy("Catalogue")]
         ),
-        service("Relay"),
+        service("Relay", dependencies: [
+            "Signing", "Messaging", "Postgres", "Kafka", "Domain", metrics,
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         service("Approval"),
-        service("Seal"),
+        service("Seal", dependencies: [
+            "Signing", "Messaging", "Postgres", "Kafka", "Domain", "CQREncode", "CZlib", metrics,
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         service("Evaluation"),
         .executableTarget(
             name: "CLI",
-            dependencies: ["ServiceKit", "Messaging", "Postgres", "Kafka", argumentParser, logging],
+            dependencies: [
+                "ServiceKit", "Messaging", "Postgres", "Kafka", "Signing", argumentParser, logging,
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Services/CLI",
             swiftSettings: strict
         ),
@@ -191,6 +209,46 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/IntakeTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SigningTests",
+            dependencies: ["Signing", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/SigningTests",
+            resources: [.copy("Vectors")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SealTests",
+            dependencies: [
+                "Seal", "Signing", "ServiceKit", "ServiceTestSupport", "Messaging", "Postgres", "TestSupport",
+                hummingbird, logging,
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/SealTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ApprovalTests",
+            dependencies: [
+                "Approval", "ServiceTestSupport", "ServiceKit", "Messaging", "Domain", "Postgres", "TestSupport", hummingbird, logging,
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/ApprovalTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RelayTests",
+            dependencies: [
+                "Relay", "Signing", "ServiceKit", "ServiceTestSupport", "Messaging", "Kafka", "Postgres", "TestSupport",
+                hummingbird, logging, lifecycle,
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/RelayTests",
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian 12 machine with Swift lacks for Tongban, and nothing it already has:
-# PostgreSQL 15 and libpq-dev, kcat, librdkafka 2.8 (rebuilt from Debian 13's source package,
-# because bookworm's 2.0.2 cannot talk to Tansu), and the Tansu broker into .local/tools.
+# PostgreSQL 15 and libpq-dev, kcat, libqrencode, Chromium, librdkafka 2.8 (rebuilt from Debian
+# 13's source package, because bookworm's 2.0.2 cannot talk to Tansu), and the Tansu broker into
+# .local/tools.
 # Every step checks first, so a second run takes seconds.
 #   Scripts/setup.sh [--benchmark-tools]   the flag also builds the benchmarks' reference tools
 #                                          (rdkafka_performance) into .local/tools/bin
@@ -70,8 +71,11 @@ EOF
   apt_update
 }
 
-# PostgreSQL server, client and headers; kcat as the real Kafka client that departments use.
-apt_install postgresql-15 postgresql-client-15 libpq-dev kcat pkgconf curl ca-certificates python3-pip unzip
+# PostgreSQL server, client and headers; kcat as the real Kafka client that departments use;
+# libqrencode for the QR code on seal's licence page and zlib for its status lists' GZIP; headless
+# Chromium, with a CJK font, to render pages (the licence page, the supervision dashboard) to PNG.
+apt_install postgresql-15 postgresql-client-15 libpq-dev kcat pkgconf curl ca-certificates python3-pip unzip \
+  libqrencode-dev zlib1g-dev chromium fonts-wqy-microhei
 
 # librdkafka 2.8 from Debian 13's own source package, built against bookworm's libraries.
 if pkg-config --atleast-version="$RDKAFKA_VERSION" rdkafka 2>/dev/null; then

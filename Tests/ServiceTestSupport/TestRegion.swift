@@ -1,9 +1,10 @@
 public import Foundation
-import Kafka
+public import Kafka
 public import Logging
 public import Messaging
 import Postgres
 public import ServiceKit
+import Synchronization
 import TestSupport
 
 /// One Tongban deployment for one test, beside every other test on the same PostgreSQL and Tansu:
@@ -13,15 +14,24 @@ import TestSupport
 public final class TestRegion: Sendable {
     public let namespace: String
     public let region: String
+    /// The Kafka cluster and database this region runs on: the shared test ones unless told otherwise.
+    public let cluster: TestCluster
     public let signingKey = TokenSigningKey.generate()
     public let logger: Logger
+    let producerConfiguration: KafkaConfiguration
 
-    public init(region: String = "130100") throws {
+    public init(region: String = "130100", cluster: TestCluster = .shared) throws {
         namespace = TestInfrastructure.uniqueName("t")
         self.region = region
+        self.cluster = cluster
         var logger = Logger(label: "tongban.test")
         logger.logLevel = ProcessInfo.processInfo.environment["TONGBAN_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         self.logger = logger
+        var kafka = KafkaConfiguration(bootstrapServers: cluster.kafkaBootstrapServers)
+        // A broker the test stops must not leave the region's publishing waiting five minutes.
+        kafka.messageTimeout = .seconds(30)
+        kafka.statisticsInterval = nil
+        producerConfiguration = kafka
     }
 
     /// A runtime for `service` on a schema and role of its own (`<service>_<suffix>`), in this
@@ -29,15 +39,15 @@ public final class TestRegion: Sendable {
     public func runtime(for service: ServiceName, environment extra: [String: String] = [:], logger: Logger? = nil) async throws -> ServiceRuntime {
         let schema = "\(service.rawValue)_\(namespace.dropFirst(2))".replacingOccurrences(of: "-", with: "_")
         let password = "pw-\(UUID().uuidString)"
-        let admin = PostgresClient(configuration: .init(url: TestInfrastructure.adminDatabaseURL), logger: self.logger)
+        let admin = PostgresClient(configuration: .init(url: cluster.adminDatabaseURL), logger: self.logger)
         defer { admin.close() }
         try await PostgresServiceSchema.setUp([PostgresServiceSchema(name: schema, password: password)], on: admin)
         var environment = [
-            "TONGBAN_DATABASE_URL": TestInfrastructure.databaseURL(role: schema, password: password),
+            "TONGBAN_DATABASE_URL": cluster.databaseURL(role: schema, password: password),
             "TONGBAN_DATABASE_SCHEMA": schema,
             "TONGBAN_TOKEN_JWKS": signingKey.verificationJWKS,
             "TONGBAN_HTTP_PORT": "0",
-            "TONGBAN_KAFKA_BOOTSTRAP_SERVERS": TestInfrastructure.kafkaBootstrapServers,
+            "TONGBAN_KAFKA_BOOTSTRAP_SERVERS": cluster.kafkaBootstrapServers,
             "TONGBAN_TOPIC_NAMESPACE": namespace,
             "TONGBAN_REGION": region,
         ]
@@ -66,50 +76,115 @@ public final class TestRegion: Sendable {
 
     /// Publishes `envelope` unchanged (say, a second time) to this region's `topic`.
     public func publish(_ envelope: Envelope, to topic: Topic) async throws {
-        try await TopicSetup.ensure([self.topic(topic)], admin: KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: TestInfrastructure.kafkaBootstrapServers), logger: logger))
-        // A producer hears its delivery reports only while it runs: one per publish, stopped after.
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: TestInfrastructure.kafkaBootstrapServers), logger: logger)
+        try await TopicSetup.ensure([self.topic(topic)], admin: KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: cluster.kafkaBootstrapServers), logger: logger))
         let message = KafkaProducerMessage(
             topic: self.topic(topic).name,
             key: Array(envelope.key.utf8),
             value: envelope.data,
             headers: envelope.headers.map { KafkaHeader(key: $0.name, value: $0.value) }
         )
+        // A producer's delivery reports come only while it runs: one runs for this message.
+        let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await producer.run() }
-            defer { producer.triggerGracefulShutdown() }
-            _ = try await producer.sendAndAwait(message)
+            do {
+                _ = try await producer.sendAndAwait(message)
+            } catch {
+                producer.triggerGracefulShutdown()
+                throw error
+            }
+            producer.triggerGracefulShutdown()
+            try await group.waitForAll()
         }
     }
 
     /// Reads this region's `topic` from the beginning until `count` events whose key is `key`
     /// (every event when nil) arrived, or `timeout` passed; returns what came.
     public func events(on topic: Topic, key: String? = nil, count: Int = 1, timeout: Duration = .seconds(60)) async throws -> [Envelope] {
-        var kafka = KafkaConfiguration(bootstrapServers: TestInfrastructure.kafkaBootstrapServers)
+        try await messages(on: topic, key: key, count: count, timeout: timeout).map { message in
+            try Envelope(key: message.key, headers: message.headers.map { ($0.key, $0.value ?? []) }, value: message.value)
+        }
+    }
+
+    /// Like `events`, but the Kafka messages as they are (dead letters, quarantined messages: their
+    /// `dlq_*` headers).
+    public func messages(on topic: Topic, key: String? = nil, count: Int = 1, timeout: Duration = .seconds(60)) async throws -> [KafkaConsumerMessage] {
+        var kafka = KafkaConfiguration(bootstrapServers: cluster.kafkaBootstrapServers)
         kafka.groupID = TestInfrastructure.uniqueName("reader")
         kafka.autoOffsetReset = .earliest
         kafka.statisticsInterval = nil
         let reader = try KafkaConsumer(configuration: kafka, topics: [self.topic(topic).name], logger: logger)
-        return try await withThrowingTaskGroup(of: [Envelope]?.self) { group in
-            group.addTask { try await reader.run(); return nil }
+        // What came so far, also when the timeout ends the wait: a test that expects one event and
+        // asks for two, to see that no second one follows, gets the one.
+        let received = ReceivedMessages()
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask { try await reader.run(); return false }
             group.addTask {
-                var events: [Envelope] = []
                 for try await message in reader.messages {
-                    let envelope = try Envelope(key: message.key, headers: message.headers.map { ($0.key, $0.value ?? []) }, value: message.value)
-                    if key == nil || envelope.key == key { events.append(envelope) }
-                    if events.count >= count { break }
+                    let enough = received.messages.withLock { messages in
+                        if key == nil || message.key.map({ String(decoding: $0, as: UTF8.self) }) == key { messages.append(message) }
+                        return messages.count >= count
+                    }
+                    if enough { break }
                 }
-                return events
+                return true
             }
-            group.addTask { try await Task.sleep(for: timeout); return [] }
-            var result: [Envelope] = []
+            group.addTask { try await Task.sleep(for: timeout); return true }
             while let finished = try await group.next() {
-                if let finished { result = finished; break }
+                if finished { break }
             }
             reader.triggerGracefulShutdown()
             group.cancelAll()
-            return result
         }
+        return received.messages.withLock { $0 }
+    }
+}
+
+private final class ReceivedMessages: Sendable {
+    let messages = Mutex<[KafkaConsumerMessage]>([])
+}
+
+/// Where a test region runs: a Kafka cluster and a database on the test PostgreSQL. Every region
+/// shares the test profile's unless it is another region's stand-in (跨省通办 tests: a partner with
+/// a broker and a database of its own).
+public struct TestCluster: Sendable {
+    public var kafkaBootstrapServers: String
+    /// The cluster superuser's URL, on this cluster's database.
+    public var adminDatabaseURL: String
+
+    public init(kafkaBootstrapServers: String, adminDatabaseURL: String) {
+        self.kafkaBootstrapServers = kafkaBootstrapServers
+        self.adminDatabaseURL = adminDatabaseURL
+    }
+
+    /// The test profile's PostgreSQL database and Tansu broker.
+    public static var shared: TestCluster {
+        TestCluster(kafkaBootstrapServers: TestInfrastructure.kafkaBootstrapServers, adminDatabaseURL: TestInfrastructure.adminDatabaseURL)
+    }
+
+    /// A cluster with `kafkaBootstrapServers` (a broker the test started, say) and a new database of
+    /// its own on the test PostgreSQL, made through the admin URL.
+    public static func withOwnDatabase(kafkaBootstrapServers: String, logger: Logger) async throws -> TestCluster {
+        let name = TestInfrastructure.uniqueName("tongban").replacingOccurrences(of: "-", with: "_")
+        let admin = PostgresClient(configuration: .init(url: TestInfrastructure.adminDatabaseURL), logger: logger)
+        defer { admin.close() }
+        _ = try await admin.query("CREATE DATABASE \(identifier: name)")
+        return TestCluster(kafkaBootstrapServers: kafkaBootstrapServers, adminDatabaseURL: Self.replacingDatabase(in: TestInfrastructure.adminDatabaseURL, with: name))
+    }
+
+    /// The URL `role` logs in with, on this cluster's database.
+    public func databaseURL(role: String, password: String) -> String {
+        guard let scheme = adminDatabaseURL.range(of: "://"), let at = adminDatabaseURL[scheme.upperBound...].firstIndex(of: "@") else {
+            return TestInfrastructure.databaseURL(role: role, password: password)
+        }
+        return String(adminDatabaseURL[..<scheme.upperBound]) + "\(role):\(password)" + String(adminDatabaseURL[at...])
+    }
+
+    static func replacingDatabase(in url: String, with database: String) -> String {
+        guard let scheme = url.range(of: "://"), let slash = url[scheme.upperBound...].firstIndex(of: "/") else { return url }
+        let rest = url[url.index(after: slash)...]
+        let query = rest.firstIndex(of: "?").map { String(rest[$0...]) } ?? ""
+        return String(url[...slash]) + database + query
     }
 }
 
