@@ -10,7 +10,7 @@ struct CaseEvents: Sendable {
     let repository: CaseRepository
     let catalogue: MatterCatalogue
 
-    static let topics: [Topic] = [.caseReceived, .tasksOpened, .supplementRequested, .taskResumed, .taskDecided, .bundleDecided, .decisionRevoked, .licencesIssued]
+    static let topics: [Topic] = [.caseReceived, .tasksOpened, .supplementRequested, .taskResumed, .taskDecided, .bundleDecided, .decisionRevoked, .licencesIssued, .partnerUpdate]
 
     func apply(_ envelope: Envelope, on connection: PostgresConnection) async throws {
         switch envelope.type {
@@ -22,6 +22,7 @@ struct CaseEvents: Sendable {
         case Topic.bundleDecided.eventType: try await apply(envelope.decode(BundleDecided.self), on: connection)
         case Topic.decisionRevoked.eventType: try await apply(envelope.decode(DecisionRevoked.self), on: connection)
         case Topic.licencesIssued.eventType: try await apply(envelope.decode(LicencesIssued.self), on: connection)
+        case Topic.partnerUpdate.eventType: try await apply(envelope.decode(PartnerUpdate.self), on: connection)
         default: throw PermanentEventFailure("intake does not apply events of type \(envelope.type)")
         }
     }
@@ -146,6 +147,37 @@ struct CaseEvents: Sendable {
             summary: event.licences.isEmpty ? "No licence issued: every matter was refused." : "Licences issued together (统一出证): \(licences).",
             on: connection
         )
+    }
+
+    /// A partner region reported on a case this window handed over (异地代收代办): on the timeline,
+    /// and its licences join the case's. A case whose every matter the partner handles is decided
+    /// and completed by the partner's word; a split bundle (多地联办) by the home region's events.
+    func apply(_ event: PartnerUpdate, on connection: PostgresConnection) async throws {
+        let number = try await requireCase(event.caseNumber, on: connection)
+        if event.kind == .result {
+            _ = try await connection.query("""
+                UPDATE cases SET licences = licences || \(try PostgresJSONB(event.licences)), refused = refused || \(try PostgresJSONB(event.refused))
+                WHERE number = \(number)
+                """)
+        }
+        if let submitted = try await repository.submission(number, on: connection), submitted.matters.allSatisfy({ $0.region != submitted.region }) {
+            if event.status == .decided || event.kind == .result {
+                _ = try await connection.query("UPDATE cases SET decided_at = COALESCE(decided_at, \(event.occurredAt)) WHERE number = \(number)")
+            }
+            if event.kind == .result {
+                _ = try await connection.query("UPDATE cases SET licences_issued_at = \(event.occurredAt) WHERE number = \(number)")
+            }
+        }
+        var details: [String] = []
+        let matters = event.matters.map { matter in
+            [matter.matterName ?? matter.matterCode, matter.outcome?.rawValue, matter.legalBasis].compactMap { $0 }.joined(separator: " ")
+        }
+        if !matters.isEmpty { details.append(matters.joined(separator: "; ")) }
+        if !event.supplementItems.isEmpty { details.append("asks for " + event.supplementItems.map(\.name).joined(separator: "、")) }
+        if !event.licences.isEmpty { details.append("licences " + event.licences.map { "\($0.kind.name) \($0.licenceNumber)" }.joined(separator: "、")) }
+        if let note = event.note { details.append(note) }
+        let summary = "\(event.partnerName) (\(event.partnerRegion)): \(event.status.rawValue)" + (details.isEmpty ? "." : " — " + details.joined(separator: "; ") + ".")
+        try await repository.addTimeline(number, at: event.occurredAt, kind: "partner-update", summary: summary, on: connection)
     }
 
     /// A decided task, whatever order its events came in.

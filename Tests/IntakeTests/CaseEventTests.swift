@@ -145,6 +145,35 @@ struct CaseEventTests {
         }
     }
 
+    @Test("a case handed over to the partner region follows the partner's updates to its licences, which join the case")
+    func partnerUpdates() async throws {
+        try await IntakeFixture.run { intake in
+            let receipt = try await intake.applyAccepted(ApplicationBody.make(
+                matter: "beijing-construction-qualification-transfer",
+                materials: ["applicant-identity", "qualification-application", "qualification-certificate", "registered-staff-proof"]
+            ))
+            let number = receipt.caseNumber
+            let start = Date()
+            _ = try await intake.region.publish(PartnerUpdate(
+                caseNumber: number, partnerRegion: "110100", partnerName: "北京市", kind: .status, status: .accepted, occurredAt: start,
+                matters: [.init(matterCode: receipt.matters[0].code, departmentName: "北京市住房和城乡建设委员会")]
+            ), to: .partnerUpdate, key: number)
+            let licence = LicenceSummary(
+                licenceNumber: "D211000001", matterCode: receipt.matters[0].code, kind: try #require(receipt.matters[0].licence), holderName: receipt.applicant.name,
+                issuingRegion: "110100", validFrom: start, validUntil: nil, verificationURL: "https://seal.beijing.example/licences/D211000001"
+            )
+            _ = try await intake.region.publish(PartnerUpdate(
+                caseNumber: number, partnerRegion: "110100", partnerName: "北京市", kind: .result, status: .licencesIssued, occurredAt: start.addingTimeInterval(60),
+                licences: [licence]
+            ), to: .partnerUpdate, key: number)
+            #expect(try await eventually { try await intake.caseView(number).status == "completed" })
+            let view = try await intake.caseView(number)
+            #expect(view.licences.map(\.licenceNumber) == ["D211000001"])
+            #expect(view.timeline.map(\.kind) == ["accepted", "partner-update", "partner-update"])
+            #expect(view.timeline.last?.summary.contains("建筑业企业资质证书 D211000001") == true)
+        }
+    }
+
     @Test("a case a partner region handed over is kept, so approval's events about it build its timeline here")
     func handedOverCase() async throws {
         try await IntakeFixture.run { intake in
