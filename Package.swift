@@ -18,11 +18,12 @@ let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: 
 let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
 
 /// One executable per service; each is built on ServiceKit and tells its whole story in its own folder.
-func service(_ name: String, dependencies extra: [Target.Dependency] = []) -> Target {
+func service(_ name: String, dependencies: [Target.Dependency] = [], resources: [Resource] = []) -> Target {
     .executableTarget(
         name: name,
-        dependencies: ["ServiceKit", hummingbird, lifecycle, logging] + extra,
+        dependencies: ["ServiceKit", hummingbird, lifecycle, logging] + dependencies,
         path: "Services/\(name)",
+        resources: resources,
         swiftSettings: strict
     )
 }
@@ -59,6 +60,7 @@ let package = Package(
         .systemLibrary(name: "CRdKafka", path: "Shared/CRdKafka", pkgConfig: "rdkafka"),
         .systemLibrary(name: "CLibPQ", path: "Shared/CLibPQ", pkgConfig: "libpq"),
         .systemLibrary(name: "CQREncode", path: "Shared/CQREncode", pkgConfig: "libqrencode"),
+        .systemLibrary(name: "CZlib", path: "Shared/CZlib", pkgConfig: "zlib"),
 
         .target(
             name: "ServiceKit",
@@ -108,17 +110,28 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        service("Intake"),
-        service("Relay"),
+        service(
+            "Intake",
+            dependencies: ["Domain", "Messaging", "Postgres", "Kafka", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("Catalogue")]
+        ),
+        service("Relay", dependencies: [
+            "Signing", "Messaging", "Postgres", "Kafka", "Domain", metrics,
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         service("Approval"),
         service("Seal", dependencies: [
-            "Signing", "Messaging", "Postgres", "Domain", "CQREncode", metrics,
+            "Signing", "Messaging", "Postgres", "Kafka", "Domain", "CQREncode", "CZlib", metrics,
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         service("Evaluation"),
         .executableTarget(
             name: "CLI",
-            dependencies: ["ServiceKit", "Messaging", "Postgres", "Kafka", argumentParser, logging],
+            dependencies: [
+                "ServiceKit", "Messaging", "Postgres", "Kafka", "Signing", argumentParser, logging,
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Services/CLI",
             swiftSettings: strict
         ),
@@ -153,7 +166,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GroundTests",
-            dependencies: ["CRdKafka", "CLibPQ", "TestSupport"],
+            dependencies: ["CRdKafka", "CLibPQ", "Postgres", "TestSupport"],
             path: "Tests/GroundTests",
             swiftSettings: strict
         ),
@@ -189,6 +202,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "IntakeTests",
+            dependencies: [
+                "Intake", "ServiceTestSupport", "ServiceKit", "Messaging", "Domain", "TestSupport", hummingbird, logging,
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/IntakeTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "SigningTests",
             dependencies: ["Signing", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/SigningTests",
@@ -205,6 +228,27 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/SealTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ApprovalTests",
+            dependencies: [
+                "Approval", "ServiceTestSupport", "ServiceKit", "Messaging", "Domain", "Postgres", "TestSupport", hummingbird, logging,
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/ApprovalTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RelayTests",
+            dependencies: [
+                "Relay", "Signing", "ServiceKit", "ServiceTestSupport", "Messaging", "Kafka", "Postgres", "TestSupport",
+                hummingbird, logging, lifecycle,
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/RelayTests",
             swiftSettings: strict
         ),
         .testTarget(

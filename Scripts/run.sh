@@ -52,6 +52,23 @@ TOKEN_DIR="$PROFILE_DIR/tokens"
 "$BIN/tongban" token keygen --directory "$TOKEN_DIR" >/dev/null
 export TONGBAN_TOKEN_JWKS_FILE="$TOKEN_DIR/verification-keys.jwks"
 export TONGBAN_TOKEN_SIGNING_KEY_FILE="$TOKEN_DIR/signing-key.jwk"
+
+# Seal wraps its seal keys with this key; a local one is made once and kept, so the seal keys in
+# the local database stay usable across runs. Production passes its own from a secret store.
+SEAL_KEK_FILE="$PROFILE_DIR/seal-key-encryption-key"
+if [ ! -s "$SEAL_KEK_FILE" ]; then
+  (umask 077; head -c 32 /dev/urandom | base64 >"$SEAL_KEK_FILE")
+fi
+export TONGBAN_SEAL_KEY_ENCRYPTION_KEY="${TONGBAN_SEAL_KEY_ENCRYPTION_KEY:-$(cat "$SEAL_KEK_FILE")}"
+export TONGBAN_SEAL_PUBLIC_URL="${TONGBAN_SEAL_PUBLIC_URL:-http://127.0.0.1:${TONGBAN_SEAL_PORT:-${default_ports[seal]}}}"
+
+# The relay: this region's envelope signing key (kept across runs) and a partner registry with no
+# partners yet; add partner regions to .local/run/relay/partners.json (see Docs/relay.md).
+RELAY_DIR="$PROFILE_DIR/relay"
+"$BIN/tongban" relay keygen --region "${TONGBAN_REGION:-130100}" --directory "$RELAY_DIR" >/dev/null
+[ -f "$RELAY_DIR/partners.json" ] || printf '{"partners": []}\n' >"$RELAY_DIR/partners.json"
+export TONGBAN_RELAY_SIGNING_KEY_FILE="$RELAY_DIR/relay-signing-key.jwk"
+export TONGBAN_RELAY_PARTNERS_FILE="$RELAY_DIR/partners.json"
 for service in "${services[@]}"; do
   upper="${service^^}"
   port_var="TONGBAN_${upper}_PORT"

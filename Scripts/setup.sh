@@ -72,10 +72,10 @@ EOF
 }
 
 # PostgreSQL server, client and headers; kcat as the real Kafka client that departments use;
-# libqrencode for the QR code on seal's licence page; headless Chromium, with a CJK font, to render
-# pages (the licence page, the supervision dashboard) to PNG in tests.
+# libqrencode for the QR code on seal's licence page and zlib for its status lists' GZIP; headless
+# Chromium, with a CJK font, to render pages (the licence page, the supervision dashboard) to PNG.
 apt_install postgresql-15 postgresql-client-15 libpq-dev kcat pkgconf curl ca-certificates python3-pip unzip \
-  libqrencode-dev chromium fonts-wqy-microhei
+  libqrencode-dev zlib1g-dev chromium fonts-wqy-microhei
 
 # librdkafka 2.8 from Debian 13's own source package, built against bookworm's libraries.
 if pkg-config --atleast-version="$RDKAFKA_VERSION" rdkafka 2>/dev/null; then

@@ -1,17 +1,54 @@
+import Domain
+import Foundation
 import Hummingbird
+import Messaging
 import ServiceKit
 
-/// The approval service. 并联审批, 限时办结: departments' parallel tasks under working-day limits.
+/// The approval service. 并联审批, 限时办结: departments' parallel tasks under working-day limits,
+/// 补正 that stops a clock, 告知承诺 approved at once and verified afterwards.
 @main
 struct ApprovalService {
     static func main() async {
         await ServiceRunner.main(service: .approval) { runtime in
-            buildApplication(runtime: runtime)
+            try await buildApplication(runtime: runtime)
         }
     }
 }
 
-/// Approval's HTTP application; tests build it through this function too.
-func buildApplication(runtime: ServiceRuntime) -> some ApplicationProtocol {
-    buildServiceApplication(runtime: runtime)
+/// Approval's application: migrates its schema, then runs the outbox publisher, the consumer of
+/// intake's and the relay's events, and the officers' routes. Tests build it through this function
+/// too, with their own clock.
+func buildApplication(
+    runtime: ServiceRuntime,
+    environment: EnvironmentVariables = .process,
+    now: @escaping @Sendable () -> Date = Date.init
+) async throws -> some ApplicationProtocol {
+    let region = runtime.configuration.region.value
+    let calendar = try WorkingCalendar.load(
+        region: region,
+        directory: environment.values["TONGBAN_CALENDAR_DIR"].map { URL(fileURLWithPath: $0, isDirectory: true) }
+    )
+    try await runtime.migrate(ApprovalMigrations.all)
+    let workflow = ApprovalWorkflow(
+        database: runtime.database,
+        calendar: calendar,
+        homeRegion: region,
+        eventSource: runtime.eventSource,
+        topicNamespace: runtime.configuration.topicNamespace,
+        logger: runtime.logger,
+        now: now
+    )
+    let producer = try runtime.makeProducer()
+    let consumer = try runtime.eventConsumer(
+        topics: [.caseSubmitted, .caseReceived, .materialsSupplemented, .caseWithdrawn],
+        producer: producer
+    ) { envelope, connection in
+        try await workflow.apply(envelope, on: connection)
+    }
+    return buildServiceApplication(
+        runtime: runtime,
+        services: [producer, runtime.outboxPublisher(producer: producer), consumer]
+    ) { router in
+        TaskController(workflow: workflow).addRoutes(to: router)
+    }
 }

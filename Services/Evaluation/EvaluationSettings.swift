@@ -64,27 +64,35 @@ struct EvaluationSettings: Sendable {
             ratingWindowDays: try environment.integer("TONGBAN_RATING_WINDOW_DAYS", default: 30, in: 1...3650),
             rectificationWorkingDays: try environment.integer("TONGBAN_RECTIFICATION_WORKING_DAYS", default: 15, in: 1...250),
             scanInterval: .milliseconds(try environment.integer("TONGBAN_SUPERVISION_SCAN_MS", default: 30000, in: 10...3_600_000)),
-            calendars: try Calendars(home: WorkingCalendar.load(region: region.value)),
+            calendars: try Calendars(region: region.value, directory: environment.values["TONGBAN_CALENDAR_DIR"].map { URL(fileURLWithPath: $0, isDirectory: true) }),
             now: now
         )
     }
 }
 
 /// The working-day calendars supervision reckons with: the home region's, and any other region's
-/// that ships with Tongban, loaded the first time a task of that region arrives.
+/// in the calendar folder (TONGBAN_CALENDAR_DIR, or those that ship with Tongban), loaded the
+/// first time a task of that region arrives.
 final class Calendars: Sendable {
     let home: WorkingCalendar
+    let directory: URL?
     private let loaded: Mutex<[String: WorkingCalendar]>
 
-    init(home: WorkingCalendar) {
+    init(home: WorkingCalendar, directory: URL? = nil) {
         self.home = home
+        self.directory = directory
         loaded = Mutex([home.region: home])
+    }
+
+    /// The home region's calendar is required: evaluation does not start without it.
+    convenience init(region: String, directory: URL?) throws {
+        self.init(home: try WorkingCalendar.load(region: region, directory: directory), directory: directory)
     }
 
     /// `region`'s calendar; nil when none ships for it.
     func calendar(for region: String) -> WorkingCalendar? {
         if let known = loaded.withLock({ $0[region] }) { return known }
-        guard let calendar = try? WorkingCalendar.load(region: region) else { return nil }
+        guard let calendar = try? WorkingCalendar.load(region: region, directory: directory) else { return nil }
         loaded.withLock { $0[region] = calendar }
         return calendar
     }

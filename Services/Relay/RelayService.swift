@@ -1,17 +1,99 @@
+import Domain
+import Foundation
 import Hummingbird
+import Kafka
+import Logging
+import Messaging
 import ServiceKit
+import ServiceLifecycle
 
 /// The relay service. 跨省通办: signed exchange of cases, status and results with partner regions.
 @main
 struct RelayService {
     static func main() async {
+        // The relay's own settings are checked before anything starts, like every service's.
+        let relay: RelayConfiguration
+        do {
+            let environment = EnvironmentVariables.process
+            let region = try environment.string("TONGBAN_REGION", default: "130100")
+            relay = try RelayConfiguration(environment: environment, homeRegion: region)
+        } catch {
+            FileHandle.standardError.write(Data("relay: configuration error: \(error)\n".utf8))
+            exit(ServiceRunner.configurationErrorStatus)
+        }
         await ServiceRunner.main(service: .relay) { runtime in
-            buildApplication(runtime: runtime)
+            try await buildApplication(runtime: runtime, relay: relay)
         }
     }
 }
 
-/// Relay's HTTP application; tests build it through this function too.
-func buildApplication(runtime: ServiceRuntime) -> some ApplicationProtocol {
-    buildServiceApplication(runtime: runtime)
+/// Relay's HTTP application; tests build it through this function too. It migrates the relay's
+/// schema, then runs the outbox publisher, the consumer of this region's events (outbound), the
+/// inbox consumer (inbound), one delivery loop per partner and the housekeeping, beside the
+/// operator's routes.
+func buildApplication(runtime: ServiceRuntime, relay: RelayConfiguration, now: @escaping @Sendable () -> Date = Date.init) async throws -> some ApplicationProtocol {
+    var runtime = runtime
+    // A consumer that subscribed before its topic existed (or before a broker that lost everything
+    // got it back) sees it at the next metadata refresh: every few seconds, not librdkafka's five minutes.
+    if runtime.configuration.kafkaSettings["topic.metadata.refresh.interval.ms"] == nil {
+        runtime.configuration.kafkaSettings["topic.metadata.refresh.interval.ms"] = "5000"
+    }
+    try await runtime.migrate(RelayMigrations.all)
+    // The inbox exists before anyone reads it or a partner writes to it; if the broker is away now,
+    // the topic provisioner creates it later.
+    do {
+        try await TopicSetup.ensure([runtime.topic(.relayInbox), runtime.topic(.relayQuarantine)], admin: runtime.kafkaAdmin)
+    } catch {
+        runtime.logger.warning("could not create the inbox topics yet", metadata: ["error": "\(error)"])
+    }
+    let home = runtime.configuration.region.value
+    let producer = try runtime.makeProducer()
+    let router = OutboundRouter(homeRegion: home, partners: relay.partners, logger: runtime.logger)
+    let outbound = try runtime.eventConsumer(topics: OutboundRouter.topics, producer: producer) { event, connection in
+        try await router.apply(event, on: connection)
+    }
+
+    var inboxKafka = runtime.configuration.kafka
+    let group = "tongban.relay-inbox"
+    inboxKafka.groupID = runtime.configuration.topicNamespace.isEmpty ? group : "\(runtime.configuration.topicNamespace).\(group)"
+    let inbox = InboxConsumer(
+        consumer: try KafkaConsumer(configuration: inboxKafka, topics: [runtime.topic(.relayInbox).name], logger: runtime.logger, metricsFactory: runtime.metrics.factory),
+        producer: producer,
+        database: runtime.database,
+        inspector: EnvelopeInspector(homeRegion: home, partners: relay.partners, clockSkew: relay.clockSkew, maximumBytes: relay.maximumEnvelopeBytes),
+        quarantineTopic: runtime.topic(.relayQuarantine).name,
+        caseReceivedTopic: runtime.topic(.caseReceived),
+        partnerUpdateTopic: runtime.topic(.partnerUpdate),
+        eventSource: runtime.eventSource,
+        logger: runtime.logger,
+        metricsFactory: runtime.metrics.factory,
+        now: now
+    )
+
+    let timing = DeliveryLoop.Timing(
+        receiptTimeout: relay.receiptTimeout,
+        retryLimit: relay.retryLimit,
+        leaseLength: relay.deliveryTimeout * 2 + .seconds(10)
+    )
+    var deliveries: [any Service] = []
+    for partner in relay.partners.sorted {
+        let kafka = partner.kafkaConfiguration(clientID: "tongban-relay-\(home)-to-\(partner.region)", deliveryTimeout: relay.deliveryTimeout)
+        deliveries.append(DeliveryLoop(
+            partner: partner, homeRegion: home, signingKey: relay.signingKey, database: runtime.database,
+            producer: try KafkaProducer(configuration: kafka, logger: runtime.logger), timing: timing, logger: runtime.logger
+        ))
+    }
+    runtime.logger.info("relay ready", metadata: [
+        "relay.partners": "\(relay.partners.sorted.map(\.region).joined(separator: ","))",
+        "relay.key_id": "\(relay.signingKey.keyID)",
+    ])
+
+    let housekeeping = RelayHousekeeping(registry: relay.partners, homeRegion: home, database: runtime.database, metricsFactory: runtime.metrics.factory, logger: runtime.logger)
+    let controller = PartnerController(registry: relay.partners, homeRegion: home, database: runtime.database)
+    return buildServiceApplication(
+        runtime: runtime,
+        services: [producer, runtime.outboxPublisher(producer: producer), outbound, inbox, housekeeping] + deliveries
+    ) { router in
+        controller.addRoutes(to: router)
+    }
 }

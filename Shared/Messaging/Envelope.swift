@@ -36,13 +36,23 @@ public struct Envelope: Sendable, Equatable {
 
     /// The payload, decoded; a payload that does not match its type is a permanent failure.
     public func decode<Payload: Decodable>(_ type: Payload.Type) throws(EnvelopeError) -> Payload {
+        try Self.decode(type, from: data)
+    }
+
+    /// A JSON payload decoded as an envelope's data is (dates RFC 3339).
+    public static func decode<Payload: Decodable>(_ type: Payload.Type, from data: [UInt8]) throws(EnvelopeError) -> Payload {
         do {
-            return try Self.decoder.decode(Payload.self, from: Data(data))
+            return try decoder.decode(Payload.self, from: Data(data))
         } catch let error as DecodingError {
-            throw .invalidPayload(Self.describe(error))
+            throw .invalidPayload(describe(error))
         } catch {
             throw .invalidPayload("\(error)")
         }
+    }
+
+    /// `payload` as JSON, exactly as an envelope's data carries it (dates RFC 3339 with milliseconds).
+    public static func encode<Payload: Encodable>(_ payload: Payload) throws -> [UInt8] {
+        Array(try encoder.encode(payload))
     }
 
     /// The Kafka headers of the binary binding, in a fixed order.

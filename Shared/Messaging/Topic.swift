@@ -17,8 +17,9 @@ public struct Topic: Sendable, Equatable {
     /// Puts the topic in front of `tongban.` when several environments share one Kafka cluster
     /// (`staging` → `staging.tongban.intake.case-submitted.v1`); empty in the usual deployment.
     public var namespace: String = ""
-    /// Dead letters keep whatever headers the original had, so they need not be CloudEvents.
-    public var isDeadLetterTopic: Bool { event == "dlq" }
+    /// Dead letters (and the relay's quarantine, which sets aside inbox messages the same way) keep
+    /// whatever headers the original had, so they need not be CloudEvents.
+    public var isDeadLetterTopic: Bool { event == "dlq" || event == "quarantine" }
 
     public init(owner: String, event: String, version: Int = 1, partitions: Int = 6, retention: Duration = .seconds(7 * 24 * 3600), summary: String, payload: DocumentNode) {
         self.owner = owner
@@ -62,7 +63,7 @@ public enum TopicRegistry {
     public static var all: [Topic] {
         [
             .caseSubmitted, .materialsSupplemented, .caseWithdrawn,
-            .caseReceived,
+            .caseReceived, .partnerUpdate, .relayInbox, .relayQuarantine,
             .tasksOpened, .supplementRequested, .taskResumed, .taskDecided, .bundleDecided, .decisionRevoked,
             .licencesIssued,
             .alertRaised,

@@ -104,6 +104,12 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
     public var variable: String
     public var problem: String
 
+    /// Services name their own settings' problems too.
+    public init(variable: String, problem: String) {
+        self.variable = variable
+        self.problem = problem
+    }
+
     public var description: String { "\(variable): \(problem)" }
 }
 

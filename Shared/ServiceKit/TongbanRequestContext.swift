@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import HTTPTypes
 public import Hummingbird
 import Logging
@@ -22,7 +22,9 @@ public struct TongbanRequestContext: RequestContext {
 
     public var requestDecoder: ProblemReportingJSONDecoder { ProblemReportingJSONDecoder() }
 
-    /// Applications and staff send small JSON documents; anything bigger is refused with 413.
+    /// Staff send small JSON documents; anything bigger is refused with 413. Routes that take
+    /// documents (intake's applications) collect the body under their own limit and decode it
+    /// with `ProblemReportingJSONDecoder.decode(_:from:)`.
     public var maxUploadSize: Int { 1024 * 1024 }
 
     /// The authenticated caller, who must hold one of `roles` (any role when none are given).
@@ -52,12 +54,20 @@ public struct ProblemReportingJSONDecoder: RequestDecoder {
             )
         }
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        return try decode(T.self, from: Data(buffer.readableBytesView))
+    }
+
+    /// Decodes a body the route collected itself (under a limit of its own, say, or because it
+    /// needs the exact bytes), with the same 400 problems.
+    public func decode<T: Decodable>(_ type: T.Type, from body: Data) throws(Problem) -> T {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         do {
-            return try decoder.decode(T.self, from: Data(buffer.readableBytesView))
+            return try decoder.decode(T.self, from: body)
         } catch let error as DecodingError {
             throw Problem(decoding: error)
+        } catch {
+            throw .malformedRequest("The body could not be read.")
         }
     }
 }

@@ -17,12 +17,41 @@ struct ServiceExecutableTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(TestInfrastructure.uniqueName("tokens")).path
         let made = try await runCLI(["token", "keygen", "--directory", folder], environment: [:])
         #expect(made.status == 0)
-        return ["TONGBAN_TOKEN_JWKS_FILE": folder + "/verification-keys.jwks"]
+        return [
+            "TONGBAN_TOKEN_JWKS_FILE": folder + "/verification-keys.jwks",
+            // Seal also refuses to start without the key that wraps its seal keys.
+            "TONGBAN_SEAL_KEY_ENCRYPTION_KEY": Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString(),
+        ]
+    }
+
+    /// Services migrate their schema at start-up: each process gets a schema of its own in the test
+    /// database, and its connections look there first.
+    static func database(for service: String) -> [String: String] {
+        let schema = "\(service)_\(UUID().uuidString.prefix(8).lowercased())"
+        return [
+            "TONGBAN_DATABASE_URL": TestInfrastructure.adminDatabaseURL + "?options=-csearch_path%3D\(schema)",
+            "TONGBAN_DATABASE_SCHEMA": schema,
+        ]
+    }
+
+    /// What a service needs beyond its token keys to start here: the test database (services
+    /// migrate their schema at start-up; each process gets a schema of its own), and for the relay
+    /// its signing key, made with `tongban relay keygen`, and a partner registry with no partners.
+    static func settings(for service: String) async throws -> [String: String] {
+        var settings = try await tokenKeys().merging(database(for: service)) { $1 }
+        if service == "relay" {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(TestInfrastructure.uniqueName("relay")).path
+            #expect(try await runCLI(["relay", "keygen", "--region", "130100", "--directory", folder], environment: [:]).status == 0)
+            #expect(FileManager.default.createFile(atPath: folder + "/partners.json", contents: Data(#"{"partners": []}"#.utf8)))
+            settings["TONGBAN_RELAY_SIGNING_KEY_FILE"] = folder + "/relay-signing-key.jwk"
+            settings["TONGBAN_RELAY_PARTNERS_FILE"] = folder + "/partners.json"
+        }
+        return settings
     }
 
     @Test("starts, answers /healthz, logs JSON lines and stops on SIGTERM or SIGINT", arguments: services, [SIGTERM, SIGINT])
     func lifecycle(service: String, signal: Int32) async throws {
-        let environment = try await Self.tokenKeys().merging(["TONGBAN_HTTP_PORT": "0", "TONGBAN_LOG_FORMAT": "json"]) { $1 }
+        let environment = try await Self.settings(for: service).merging(["TONGBAN_HTTP_PORT": "0", "TONGBAN_LOG_FORMAT": "json"]) { $1 }
         let process = try ServiceProcess(executable: service, environment: environment)
         let port = try await listeningPort(of: process)
 
@@ -51,6 +80,35 @@ struct ServiceExecutableTests {
         #expect(process.logLines.contains { $0.contains("TONGBAN_TOKEN_JWKS_FILE") })
     }
 
+    @Test("without a key encryption key seal refuses to start, naming the setting")
+    func sealWithoutKeyEncryptionKey() async throws {
+        var environment = try await Self.tokenKeys().merging(["TONGBAN_HTTP_PORT": "0"]) { $1 }
+        environment["TONGBAN_SEAL_KEY_ENCRYPTION_KEY"] = nil
+        let process = try ServiceProcess(executable: "seal", environment: environment)
+        #expect(try await process.waitForExit() == 78)
+        #expect(process.logLines.contains { $0.contains("TONGBAN_SEAL_KEY_ENCRYPTION_KEY") })
+    }
+
+    @Test("the relay without its partner registry, or with a broken one, refuses to start naming the setting")
+    func relayConfiguration() async throws {
+        var settings = try await Self.settings(for: "relay").merging(["TONGBAN_HTTP_PORT": "0"]) { $1 }
+        settings["TONGBAN_RELAY_PARTNERS_FILE"] = nil
+        let missing = try ServiceProcess(executable: "relay", environment: settings)
+        #expect(try await missing.waitForExit() == 78)
+        #expect(missing.logLines.contains { $0.contains("TONGBAN_RELAY_PARTNERS_FILE") })
+
+        let broken = FileManager.default.temporaryDirectory.appendingPathComponent(TestInfrastructure.uniqueName("partners")).path
+        #expect(FileManager.default.createFile(atPath: broken, contents: Data(#"{"partners": [{"region": "370100"}]}"#.utf8)))
+        settings["TONGBAN_RELAY_PARTNERS_FILE"] = broken
+        let refused = try ServiceProcess(executable: "relay", environment: settings)
+        #expect(try await refused.waitForExit() == 78)
+        #expect(refused.logLines.contains { $0.contains("TONGBAN_RELAY_PARTNERS_FILE") && $0.contains("partners[0].name is missing") })
+        // The signing key never appears in what the relay prints.
+        let key = try String(contentsOfFile: settings["TONGBAN_RELAY_SIGNING_KEY_FILE"]!, encoding: .utf8)
+        let privatePart = try #require(key.split(separator: "\"").drop { $0 != "d" }.dropFirst(2).first)
+        #expect(!(missing.logLines + refused.logLines).contains { $0.contains(privatePart) })
+    }
+
     @Test("a malformed setting stops start-up with the variable named and exit status 78")
     func malformedConfiguration() async throws {
         let process = try ServiceProcess(executable: "approval", environment: try await Self.tokenKeys().merging(["TONGBAN_HTTP_PORT": "eighty"]) { $1 })
@@ -62,9 +120,8 @@ struct ServiceExecutableTests {
     func operatorStatus() async throws {
         var addresses: [String: String] = [:]
         var processes: [String: ServiceProcess] = [:]
-        let keys = try await Self.tokenKeys()
         for service in Self.services {
-            let process = try ServiceProcess(executable: service, environment: keys.merging(["TONGBAN_HTTP_PORT": "0"]) { $1 })
+            let process = try ServiceProcess(executable: service, environment: try await Self.settings(for: service).merging(["TONGBAN_HTTP_PORT": "0"]) { $1 })
             processes[service] = process
             addresses["TONGBAN_\(service.uppercased())_URL"] = "http://127.0.0.1:\(try await listeningPort(of: process))"
         }

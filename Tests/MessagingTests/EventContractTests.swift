@@ -23,6 +23,7 @@ struct EventContractTests {
             matters: [.init(code: "130100-SC-001", name: "食品经营许可", department: "market-regulation", departmentName: "石家庄市市场监督管理局", region: "130100", legalLimitDays: 20, promisedLimitDays: 5, mode: .commitment, stepsBeforeDecision: ["joint-inspection"], verificationLimitDays: 10, licence: Self.licence)],
             materials: [Self.material],
             deficiencies: [.init(matterCode: "130100-SC-001", materialCode: "health-certificate", name: "从业人员健康证明", dueBy: "2026-11-30")],
+            commitments: [.init(matterCode: "130100-SC-001", statement: "本人承诺经营场所符合食品安全要求，如有不实愿承担法律责任。", replacesMaterials: ["health-certificate"])],
             handedOverFrom: .init(region: "110100", caseNumber: "110100-20261120-000007")
         )
         samples[Topic.caseSubmitted.eventType] = caseSubmitted
@@ -42,10 +43,20 @@ struct EventContractTests {
         samples[Topic.taskDecided.eventType] = taskDecided
         let bundleDecided: BundleDecided = BundleDecided(caseNumber: "130100-20261123-000042", region: "130100", bundle: .init(code: "open-restaurant", name: "开餐馆一件事"), applicant: Self.applicant, acceptedAt: Self.accepted, decidedAt: Self.accepted, decisions: [Self.decision], onTime: true)
         samples[Topic.bundleDecided.eventType] = bundleDecided
-        let decisionRevoked: DecisionRevoked = DecisionRevoked(caseNumber: "130100-20261123-000042", taskID: "t-1", matterCode: "130100-SC-001", department: "market-regulation", reason: "承诺核查不符", legalBasis: "《行政许可法》第六十九条", revokedBy: "officer-17", revokedAt: Self.accepted)
+        let decisionRevoked: DecisionRevoked = DecisionRevoked(caseNumber: "130100-20261123-000042", taskID: "t-1", matterCode: "130100-SC-001", department: "market-regulation", reason: "承诺核查不符", legalBasis: "《行政许可法》第六十九条", revokedBy: "officer-17", revokedAt: Self.accepted, suspendedUntil: Self.accepted.addingTimeInterval(30 * 86400))
         samples[Topic.decisionRevoked.eventType] = decisionRevoked
         let licencesIssued: LicencesIssued = LicencesIssued(caseNumber: "130100-20261123-000042", issuedAt: Self.accepted, licences: [.init(licenceNumber: "JY11301020012345", matterCode: "130100-SC-001", kind: Self.licence, holderName: applicant.name, issuingRegion: "130100", validFrom: Self.accepted, validUntil: nil, verificationURL: "http://127.0.0.1:8084/licences/JY11301020012345/page")], refused: [.init(matterCode: "130100-GG-002", matterName: "公共场所卫生许可", legalBasis: "《公共场所卫生管理条例》第八条")])
         samples[Topic.licencesIssued.eventType] = licencesIssued
+        let progress = CaseProgress(caseNumber: "130100-20261123-000042", status: .supplementRequested, occurredAt: Self.accepted,
+                                    matters: [.init(matterCode: "370100-SC-001", matterName: "食品经营许可", department: "market-regulation", departmentName: "济南市市场监督管理局", promisedDeadline: Self.accepted)],
+                                    note: "平面图不清晰", supplementItems: [.init(materialCode: "floor-plan", name: "经营场所平面图")])
+        let partnerUpdate: PartnerUpdate = PartnerUpdate(caseNumber: "130100-20261123-000042", partnerRegion: "370100", partnerName: "济南市", kind: .result, status: .licencesIssued, occurredAt: Self.accepted,
+                                                         licences: [.init(licenceNumber: "JY13701020000001", matterCode: "370100-SC-001", kind: Self.licence, holderName: applicant.name, issuingRegion: "370100", validFrom: Self.accepted, validUntil: nil, verificationURL: "https://jinan.example/licences/JY13701020000001")],
+                                                         refused: [])
+        samples[Topic.partnerUpdate.eventType] = partnerUpdate
+        samples[Topic.relayInbox.eventType] = RelayEnvelopeSample(id: "5c1b1d1e-0000-4000-8000-000000000001", sender: "370100", receiver: "130100", kind: "status",
+                                                                  caseReference: "130100-20261123-000042", sequence: 3, issuedAt: Self.accepted, payload: progress,
+                                                                  keyID: "370100-relay-2026", signature: "z3yMApqCuCjXDWPrbjfR5mjCPTHqFG8Pux1TxQrEM35jQ")
         let alertRaised: AlertRaised = AlertRaised(
             alertID: "a-1", subject: .task, subjectID: "t-1", light: .yellow, caseNumber: "130100-20261123-000042",
             department: "market-regulation", departmentName: "石家庄市市场监督管理局", matterCode: "130100-SC-001", matterName: "食品经营许可",
@@ -99,3 +110,16 @@ struct EventContractTests {
     }
 }
 
+/// The inbox's envelope as a partner's relay writes it (the signature here is only of the right form).
+struct RelayEnvelopeSample: Encodable, Sendable {
+    var id: String
+    var sender: String
+    var receiver: String
+    var kind: String
+    var caseReference: String
+    var sequence: Int
+    var issuedAt: Date
+    var payload: CaseProgress
+    var keyID: String
+    var signature: String
+}

@@ -101,11 +101,11 @@ struct QueryAndErrorTests {
     func statementTimeout() async throws {
         let client = TestDatabase.client(maximumConnections: 1, statementTimeout: .milliseconds(200))
         defer { client.close() }
-        let clock = ContinuousClock()
-        let started = clock.now
+        // pg_sleep(5) ends without an error unless the server cancels it: the cancellation is the proof,
+        // not how long it took on a busy machine.
         let error = try await #require(throws: PostgresError.self) { try await client.query("SELECT pg_sleep(5)") }
         #expect(error.code == .queryCanceled)
-        #expect(clock.now - started < .seconds(3))
+        #expect(error.message?.contains("statement timeout") == true)
         #expect(try await client.query("SHOW statement_timeout").decode(String.self) == ["200ms"])
     }
 

@@ -36,7 +36,7 @@ public final class ServiceProcess: Sendable {
     }
 
     /// Waits for the process to exit and returns its exit status.
-    public func waitForExit(timeout: Duration = .seconds(15)) async throws -> Int32 {
+    public func waitForExit(timeout: Duration = .seconds(60)) async throws -> Int32 {
         try await child.waitForExit(timeout: timeout)
     }
 }

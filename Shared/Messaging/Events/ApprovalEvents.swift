@@ -266,7 +266,8 @@ public struct BundleDecided: Codable, Sendable, Equatable {
 }
 
 /// `tongban.approval.decision-revoked.v1`: an approval was revoked (a commitment failed its
-/// verification, or the department withdrew it); seal revokes the licence.
+/// verification, or the department withdrew it); seal revokes the licence. With `suspendedUntil`
+/// the approval is only suspended (暂扣) until then, and seal suspends the licence instead.
 public struct DecisionRevoked: Codable, Sendable, Equatable {
     public var caseNumber: String
     public var taskID: String
@@ -276,8 +277,10 @@ public struct DecisionRevoked: Codable, Sendable, Equatable {
     public var legalBasis: String
     public var revokedBy: String
     public var revokedAt: Date
+    /// Set when the approval is suspended rather than revoked: it holds again from this instant.
+    public var suspendedUntil: Date?
 
-    public init(caseNumber: String, taskID: String, matterCode: String, department: String, reason: String, legalBasis: String, revokedBy: String, revokedAt: Date) {
+    public init(caseNumber: String, taskID: String, matterCode: String, department: String, reason: String, legalBasis: String, revokedBy: String, revokedAt: Date, suspendedUntil: Date? = nil) {
         self.caseNumber = caseNumber
         self.taskID = taskID
         self.matterCode = matterCode
@@ -286,6 +289,7 @@ public struct DecisionRevoked: Codable, Sendable, Equatable {
         self.legalBasis = legalBasis
         self.revokedBy = revokedBy
         self.revokedAt = revokedAt
+        self.suspendedUntil = suspendedUntil
     }
 
     static let schema = Schema.object([
@@ -297,6 +301,7 @@ public struct DecisionRevoked: Codable, Sendable, Equatable {
         ("legalBasis", Schema.string("The legal basis for revoking.")),
         ("revokedBy", Schema.string("The officer.")),
         ("revokedAt", Schema.time("When.")),
+        ("suspendedUntil", Schema.time("Only for a suspension (暂扣): when the approval holds again. Absent for a revocation.")),
     ], required: ["caseNumber", "taskID", "matterCode", "department", "reason", "legalBasis", "revokedBy", "revokedAt"])
 }
 
@@ -328,7 +333,7 @@ extension Topic {
     )
     public static let decisionRevoked = Topic(
         owner: "approval", event: "decision-revoked",
-        summary: "An approval was revoked (a commitment failed its verification); its licence is revoked.",
+        summary: "An approval was revoked (a commitment failed its verification, or the department withdrew it), or suspended until a given time; its licence is revoked or suspended.",
         payload: DecisionRevoked.schema
     )
 }

@@ -73,6 +73,21 @@ public struct CaseSubmitted: Codable, Sendable, Equatable {
         }
     }
 
+    /// 告知承诺: what the applicant committed to for a commitment matter, in the catalogue's words;
+    /// the department verifies it afterwards, and regulators receive it.
+    public struct Commitment: Codable, Sendable, Equatable {
+        public var matterCode: String
+        public var statement: String
+        /// The catalogue materials the commitment stands in for.
+        public var replacesMaterials: [String]
+
+        public init(matterCode: String, statement: String, replacesMaterials: [String]) {
+            self.matterCode = matterCode
+            self.statement = statement
+            self.replacesMaterials = replacesMaterials
+        }
+    }
+
     /// The case in the region where the applicant applied, for a case handed over by the relay.
     public struct OriginCase: Codable, Sendable, Equatable {
         public var region: String
@@ -103,9 +118,11 @@ public struct CaseSubmitted: Codable, Sendable, Equatable {
     public var matters: [Matter]
     public var materials: [MaterialReference]
     public var deficiencies: [Deficiency]
+    /// The commitments signed for commitment matters; absent from events of older producers.
+    public var commitments: [Commitment]?
     public var handedOverFrom: OriginCase?
 
-    public init(caseNumber: String, region: String, bundle: Bundle?, applicant: ApplicantRecord, acceptedAt: Date, catalogueVersion: String, matters: [Matter], materials: [MaterialReference], deficiencies: [Deficiency], handedOverFrom: OriginCase? = nil) {
+    public init(caseNumber: String, region: String, bundle: Bundle?, applicant: ApplicantRecord, acceptedAt: Date, catalogueVersion: String, matters: [Matter], materials: [MaterialReference], deficiencies: [Deficiency], commitments: [Commitment]? = nil, handedOverFrom: OriginCase? = nil) {
         self.caseNumber = caseNumber
         self.region = region
         self.bundle = bundle
@@ -115,6 +132,7 @@ public struct CaseSubmitted: Codable, Sendable, Equatable {
         self.matters = matters
         self.materials = materials
         self.deficiencies = deficiencies
+        self.commitments = commitments
         self.handedOverFrom = handedOverFrom
     }
 
@@ -145,6 +163,11 @@ public struct CaseSubmitted: Codable, Sendable, Equatable {
             ("name", Schema.string("The material's name.")),
             ("dueBy", Schema.day("The working day by which it must be supplied.")),
         ], required: ["matterCode", "materialCode", "name", "dueBy"]), "Materials owed under 容缺受理.")),
+        ("commitments", Schema.array(of: Schema.object([
+            ("matterCode", Schema.string("The commitment matter.")),
+            ("statement", Schema.string("The commitment (告知承诺书) the applicant signed, in the catalogue's words.")),
+            ("replacesMaterials", Schema.array(of: Schema.string("A material's catalogue code."), "The materials the commitment stands in for.")),
+        ], required: ["matterCode", "statement", "replacesMaterials"]), "Commitments signed for commitment matters (告知承诺); regulators verify them afterwards.")),
         ("handedOverFrom", CaseSubmitted.OriginCase.schema(description: "Set by the relay for a case another region handed over.")),
     ], required: ["caseNumber", "region", "applicant", "acceptedAt", "catalogueVersion", "matters", "materials", "deficiencies"])
 }

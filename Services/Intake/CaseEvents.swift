@@ -1,0 +1,211 @@
+import Domain
+import Foundation
+import Messaging
+import Postgres
+
+/// Keeps each case's status timeline from what approval and seal publish. Each event arrives
+/// once (the consumer's inbox) in its own transaction; the case's status is recomputed from the
+/// facts, so events of different topics may arrive in any order.
+struct CaseEvents: Sendable {
+    let repository: CaseRepository
+    let catalogue: MatterCatalogue
+
+    static let topics: [Topic] = [.caseReceived, .tasksOpened, .supplementRequested, .taskResumed, .taskDecided, .bundleDecided, .decisionRevoked, .licencesIssued, .partnerUpdate]
+
+    func apply(_ envelope: Envelope, on connection: PostgresConnection) async throws {
+        switch envelope.type {
+        case Topic.caseReceived.eventType: try await received(envelope.decode(CaseSubmitted.self), on: connection)
+        case Topic.tasksOpened.eventType: try await apply(envelope.decode(TasksOpened.self), on: connection)
+        case Topic.supplementRequested.eventType: try await apply(envelope.decode(SupplementRequested.self), on: connection)
+        case Topic.taskResumed.eventType: try await apply(envelope.decode(TaskResumed.self), on: connection)
+        case Topic.taskDecided.eventType: try await apply(envelope.decode(TaskDecided.self), on: connection)
+        case Topic.bundleDecided.eventType: try await apply(envelope.decode(BundleDecided.self), on: connection)
+        case Topic.decisionRevoked.eventType: try await apply(envelope.decode(DecisionRevoked.self), on: connection)
+        case Topic.licencesIssued.eventType: try await apply(envelope.decode(LicencesIssued.self), on: connection)
+        case Topic.partnerUpdate.eventType: try await apply(envelope.decode(PartnerUpdate.self), on: connection)
+        default: throw PermanentEventFailure("intake does not apply events of type \(envelope.type)")
+        }
+    }
+
+    /// The case, locked for the change; a case intake never registered is a permanent failure
+    /// (the event goes to the dead-letter topic with the reason).
+    func requireCase(_ number: String, handedOverFrom origin: CaseSubmitted.OriginCase? = nil, on connection: PostgresConnection) async throws -> String {
+        if try await repository.lockCase(number, on: connection) != nil { return number }
+        // Results of a case this window handed over to a partner come back under the origin's number.
+        if let origin, try await repository.lockCase(origin.caseNumber, on: connection) != nil { return origin.caseNumber }
+        throw PermanentEventFailure("intake has no case \(number)")
+    }
+
+    func departmentName(_ code: String, region: String) -> String {
+        catalogue.departments.first { $0.code == code && $0.region == region }?.name ?? code
+    }
+
+    /// A case a partner region handed over (异地代收代办, 多地联办): kept so that its timeline is
+    /// tracked here too, and approval's events about it have a case to land on. Its materials
+    /// stay with the origin window.
+    func received(_ event: CaseSubmitted, on connection: PostgresConnection) async throws {
+        guard let origin = event.handedOverFrom else {
+            throw PermanentEventFailure("case \(event.caseNumber) arrived from the relay without handedOverFrom")
+        }
+        if let existing = try await repository.submission(event.caseNumber, on: connection) {
+            guard existing.handedOverFrom == origin else {
+                throw PermanentEventFailure("case \(event.caseNumber) is already a different case here")
+            }
+            return
+        }
+        let status: CaseStatus = event.deficiencies.isEmpty ? .accepted : .acceptedWithDeficiency
+        try await repository.insertCase(event, site: nil, registeredBy: origin.region, role: "partner", status: status, on: connection)
+        try await repository.addTimeline(
+            event.caseNumber, at: event.acceptedAt, kind: "handed-over",
+            summary: "Handed over by region \(origin.region) (its case \(origin.caseNumber)): \(event.bundle?.name ?? event.matters.map(\.name).joined(separator: "、")).",
+            on: connection
+        )
+    }
+
+    func apply(_ event: TasksOpened, on connection: PostgresConnection) async throws {
+        let number = try await requireCase(event.caseNumber, on: connection)
+        for task in event.tasks {
+            _ = try await connection.query("""
+                INSERT INTO tasks (task_id, case_number, matter_code, department, department_name, region, status, deadlines)
+                VALUES (\(task.taskID), \(number), \(task.matterCode), \(task.department), \(task.departmentName), \(event.region),
+                        'under-review', \(try PostgresJSONB(task.deadlines)))
+                ON CONFLICT (task_id) DO UPDATE SET deadlines = EXCLUDED.deadlines
+                """)
+        }
+        let names = event.tasks.map { "\($0.departmentName)（\($0.matterName)）" }.joined(separator: "、")
+        try await repository.addTimeline(number, at: event.acceptedAt, kind: "tasks-opened", summary: "Under review in parallel (并联审批) by \(names).", on: connection)
+    }
+
+    func apply(_ event: SupplementRequested, on connection: PostgresConnection) async throws {
+        let number = try await requireCase(event.caseNumber, on: connection)
+        _ = try await connection.query("""
+            INSERT INTO supplement_requests (request_id, case_number, task_id, matter_code, department, items, reason, requested_at)
+            VALUES (\(event.requestID), \(number), \(event.taskID), \(event.matterCode), \(event.department), \(try PostgresJSONB(event.items)),
+                    \(event.reason), \(event.requestedAt))
+            ON CONFLICT (request_id) DO NOTHING
+            """)
+        _ = try await connection.query("UPDATE tasks SET status = 'awaiting-supplement' WHERE task_id = \(event.taskID) AND status = 'under-review'")
+        let items = event.items.map(\.name).joined(separator: "、")
+        let department = try await taskDepartmentName(event.taskID, fallback: departmentName(event.department, region: catalogue.region), on: connection)
+        try await repository.addTimeline(number, at: event.requestedAt, kind: "supplement-requested", summary: "\(department) asks for (补正): \(items). Reason: \(event.reason)", on: connection)
+    }
+
+    func apply(_ event: TaskResumed, on connection: PostgresConnection) async throws {
+        let number = try await requireCase(event.caseNumber, on: connection)
+        try await repository.markAnswered([event.requestID], at: event.resumedAt, on: connection)
+        _ = try await connection.query("""
+            UPDATE tasks SET status = 'under-review', deadlines = \(try PostgresJSONB(event.deadlines))
+            WHERE task_id = \(event.taskID) AND status = 'awaiting-supplement'
+            """)
+        let department = try await taskDepartmentName(event.taskID, fallback: "The department", on: connection)
+        let promised = Envelope.formatTime(event.deadlines.promisedDeadline)
+        try await repository.addTimeline(number, at: event.resumedAt, kind: "task-resumed", summary: "\(department) resumed the review; promised by \(promised).", on: connection)
+    }
+
+    func apply(_ event: TaskDecided, on connection: PostgresConnection) async throws {
+        let number = try await requireCase(event.caseNumber, on: connection)
+        try await record(event.decision, caseNumber: number, region: event.region, on: connection)
+        try await repository.addTimeline(number, at: event.decision.decidedAt, kind: "task-decided", summary: summary(of: event.decision), on: connection)
+    }
+
+    func apply(_ event: BundleDecided, on connection: PostgresConnection) async throws {
+        let number = try await requireCase(event.caseNumber, handedOverFrom: event.handedOverFrom, on: connection)
+        for decision in event.decisions {
+            try await record(decision, caseNumber: number, region: event.region, on: connection)
+        }
+        _ = try await connection.query("UPDATE cases SET decided_at = \(event.decidedAt) WHERE number = \(number)")
+        let approved = event.decisions.filter { $0.outcome == .approved }.count
+        let rejected = event.decisions.count - approved
+        try await repository.addTimeline(
+            number, at: event.decidedAt, kind: "bundle-decided",
+            summary: "Every matter decided (办结): \(approved) approved, \(rejected) rejected\(event.onTime ? ", within the promised limits" : "; not all within the promised limits").",
+            on: connection
+        )
+    }
+
+    func apply(_ event: DecisionRevoked, on connection: PostgresConnection) async throws {
+        let number = try await requireCase(event.caseNumber, on: connection)
+        _ = try await connection.query("UPDATE tasks SET status = 'revoked' WHERE task_id = \(event.taskID)")
+        let department = try await taskDepartmentName(event.taskID, fallback: departmentName(event.department, region: catalogue.region), on: connection)
+        try await repository.addTimeline(
+            number, at: event.revokedAt, kind: "decision-revoked",
+            summary: "\(department) revoked the approval of \(matterName(event.matterCode)): \(event.reason) (\(event.legalBasis)).",
+            on: connection
+        )
+    }
+
+    func apply(_ event: LicencesIssued, on connection: PostgresConnection) async throws {
+        let number = try await requireCase(event.caseNumber, handedOverFrom: event.handedOverFrom, on: connection)
+        _ = try await connection.query("""
+            UPDATE cases SET licences_issued_at = \(event.issuedAt),
+                licences = licences || \(try PostgresJSONB(event.licences)), refused = refused || \(try PostgresJSONB(event.refused))
+            WHERE number = \(number)
+            """)
+        let licences = event.licences.map { "\($0.kind.name) \($0.licenceNumber)" }.joined(separator: "、")
+        try await repository.addTimeline(
+            number, at: event.issuedAt, kind: "licences-issued",
+            summary: event.licences.isEmpty ? "No licence issued: every matter was refused." : "Licences issued together (统一出证): \(licences).",
+            on: connection
+        )
+    }
+
+    /// A partner region reported on a case this window handed over (异地代收代办): on the timeline,
+    /// and its licences join the case's. A case whose every matter the partner handles is decided
+    /// and completed by the partner's word; a split bundle (多地联办) by the home region's events.
+    func apply(_ event: PartnerUpdate, on connection: PostgresConnection) async throws {
+        let number = try await requireCase(event.caseNumber, on: connection)
+        if event.kind == .result {
+            _ = try await connection.query("""
+                UPDATE cases SET licences = licences || \(try PostgresJSONB(event.licences)), refused = refused || \(try PostgresJSONB(event.refused))
+                WHERE number = \(number)
+                """)
+        }
+        if let submitted = try await repository.submission(number, on: connection), submitted.matters.allSatisfy({ $0.region != submitted.region }) {
+            if event.status == .decided || event.kind == .result {
+                _ = try await connection.query("UPDATE cases SET decided_at = COALESCE(decided_at, \(event.occurredAt)) WHERE number = \(number)")
+            }
+            if event.kind == .result {
+                _ = try await connection.query("UPDATE cases SET licences_issued_at = \(event.occurredAt) WHERE number = \(number)")
+            }
+        }
+        var details: [String] = []
+        let matters = event.matters.map { matter in
+            [matter.matterName ?? matter.matterCode, matter.outcome?.rawValue, matter.legalBasis].compactMap { $0 }.joined(separator: " ")
+        }
+        if !matters.isEmpty { details.append(matters.joined(separator: "; ")) }
+        if !event.supplementItems.isEmpty { details.append("asks for " + event.supplementItems.map(\.name).joined(separator: "、")) }
+        if !event.licences.isEmpty { details.append("licences " + event.licences.map { "\($0.kind.name) \($0.licenceNumber)" }.joined(separator: "、")) }
+        if let note = event.note { details.append(note) }
+        let summary = "\(event.partnerName) (\(event.partnerRegion)): \(event.status.rawValue)" + (details.isEmpty ? "." : " — " + details.joined(separator: "; ") + ".")
+        try await repository.addTimeline(number, at: event.occurredAt, kind: "partner-update", summary: summary, on: connection)
+    }
+
+    /// A decided task, whatever order its events came in.
+    func record(_ decision: MatterDecision, caseNumber: String, region: String, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("""
+            INSERT INTO tasks (task_id, case_number, matter_code, department, department_name, region, status, deadlines, decision)
+            VALUES (\(decision.taskID), \(caseNumber), \(decision.matterCode), \(decision.department), \(decision.departmentName), \(region),
+                    \(decision.outcome.rawValue), \(try PostgresJSONB(decision.deadlines)), \(try PostgresJSONB(decision)))
+            ON CONFLICT (task_id) DO UPDATE SET
+                status = CASE WHEN tasks.status = 'revoked' THEN tasks.status ELSE EXCLUDED.status END,
+                deadlines = EXCLUDED.deadlines, decision = EXCLUDED.decision
+            """)
+    }
+
+    func summary(of decision: MatterDecision) -> String {
+        switch decision.outcome {
+        case .approved:
+            return "\(decision.departmentName) approved \(decision.matterName)\(decision.onTime ? "" : " (after the promised limit)")."
+        case .rejected:
+            return "\(decision.departmentName) rejected \(decision.matterName): \(decision.legalBasis ?? "no legal basis given")."
+        }
+    }
+
+    func matterName(_ code: String) -> String {
+        catalogue.matter(code)?.name ?? code
+    }
+
+    func taskDepartmentName(_ taskID: String, fallback: String, on connection: PostgresConnection) async throws -> String {
+        try await connection.query("SELECT department_name FROM tasks WHERE task_id = \(taskID)").decode(String.self).first ?? fallback
+    }
+}

@@ -1,0 +1,371 @@
+import Domain
+import Foundation
+import Messaging
+import Postgres
+
+/// Who may see a case: its applicant, its region, and the departments handling its tasks.
+struct CaseAccessFacts: Sendable {
+    var number: String
+    var region: String
+    var applicantAccount: String
+    /// (department, region) of every task approval opened for the case.
+    var departments: [(department: String, region: String)]
+}
+
+/// A region's window accepted 999,999 cases in one day; the next one cannot be numbered.
+struct CaseNumbersExhausted: Error, CustomStringConvertible {
+    var region: String
+    var day: String
+    var description: String { "region \(region) used every case number of \(day)" }
+}
+
+/// A stored response to an Idempotency-Key.
+struct StoredResponse: Sendable {
+    var requestSHA256: String
+    var status: Int
+    var location: String?
+    var body: Data
+}
+
+/// A material's content, for an authorised reader.
+struct StoredMaterial: Sendable {
+    var code: String
+    var mediaType: String
+    var fileName: String?
+    var sha256: String
+    var content: Data
+}
+
+/// Intake's tables (see `IntakeMigrations`). Every method that changes a case takes the
+/// connection of the caller's transaction, so the change and its event commit together.
+struct CaseRepository: Sendable {
+    let database: PostgresClient
+
+    /// On the caller's transaction when there is one, else on any pooled connection.
+    private func run(_ query: PostgresQuery, on connection: PostgresConnection?) async throws -> PostgresRows {
+        if let connection { return try await connection.query(query) }
+        return try await database.query(query)
+    }
+
+    // MARK: Idempotency
+
+    func storedResponse(caller: String, key: String, on connection: PostgresConnection? = nil) async throws -> StoredResponse? {
+        let query: PostgresQuery = "SELECT request_sha256, status, location, body FROM idempotency_keys WHERE caller = \(caller) AND key = \(key)"
+        let rows = try await run(query, on: connection)
+        return try rows.decode((String, Int, String?, Data).self).first.map {
+            StoredResponse(requestSHA256: $0.0, status: $0.1, location: $0.2, body: $0.3)
+        }
+    }
+
+    /// Serialises requests with the same caller and key until the transaction ends.
+    func lockIdempotencyKey(caller: String, key: String, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(caller + "\u{1f}" + key), 7))")
+    }
+
+    func storeResponse(caller: String, key: String, response: StoredResponse, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("""
+            INSERT INTO idempotency_keys (caller, key, request_sha256, status, location, body)
+            VALUES (\(caller), \(key), \(response.requestSHA256), \(response.status), \(response.location), \(response.body))
+            """)
+    }
+
+    // MARK: Registration
+
+    /// The next case number of `region` on `acceptedAt`'s day (in Beijing time, as the number shows it).
+    func nextCaseNumber(region: DivisionCode, acceptedAt: Date, on connection: PostgresConnection) async throws -> CaseNumber {
+        let day = CaseNumber(region: region, acceptedAt: acceptedAt, sequence: 1).day
+        let sequence = try await connection.query("""
+            INSERT INTO case_sequences (region, day, last_sequence) VALUES (\(region.value), \(day), 1)
+            ON CONFLICT (region, day) DO UPDATE SET last_sequence = case_sequences.last_sequence + 1
+            RETURNING last_sequence
+            """).decode(Int.self)[0]
+        guard sequence <= CaseNumber.maximumSequence else { throw CaseNumbersExhausted(region: region.value, day: day) }
+        return CaseNumber(region: region, acceptedAt: acceptedAt, sequence: sequence)
+    }
+
+    func insertCase(_ submitted: CaseSubmitted, site: SiteForm?, registeredBy: String, role: String, status: CaseStatus, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("""
+            INSERT INTO cases (number, region, applicant_account, registered_by, registered_by_role, status, accepted_at, site, submission)
+            VALUES (\(submitted.caseNumber), \(submitted.region), \(submitted.applicant.account), \(registeredBy), \(role), \(status.rawValue),
+                    \(submitted.acceptedAt), \(try site.map(PostgresJSONB.init)), \(try PostgresJSONB(submitted)))
+            """)
+        for deficiency in submitted.deficiencies {
+            _ = try await connection.query("""
+                INSERT INTO deficiencies (case_number, matter_code, material_code, name, due_by)
+                VALUES (\(submitted.caseNumber), \(deficiency.matterCode), \(deficiency.materialCode), \(deficiency.name), \(deficiency.dueBy)::date)
+                """)
+        }
+    }
+
+    /// Stores a verified material and returns its reference.
+    func insertMaterial(_ material: VerifiedMaterial, caseNumber: String, receivedAt: Date, on connection: PostgresConnection) async throws -> MaterialReference {
+        let id = UUID()
+        _ = try await connection.query("""
+            INSERT INTO materials (id, case_number, code, name, media_type, file_name, sha256, size, content, received_at)
+            VALUES (\(id), \(caseNumber), \(material.code), \(material.name), \(material.mediaType), \(material.fileName),
+                    \(material.sha256), \(material.content.count), \(material.content), \(receivedAt))
+            """)
+        return MaterialReference(
+            code: material.code,
+            name: material.name,
+            mediaType: material.mediaType,
+            sha256: material.sha256,
+            size: material.content.count,
+            location: "/cases/\(caseNumber)/materials/\(id.uuidString.lowercased())"
+        )
+    }
+
+    // MARK: Reading
+
+    func accessFacts(number: String, on connection: PostgresConnection? = nil) async throws -> CaseAccessFacts? {
+        let query: PostgresQuery = "SELECT region, applicant_account FROM cases WHERE number = \(number)"
+        guard let (region, account) = try await run(query, on: connection).decode((String, String).self).first else {
+            return nil
+        }
+        let tasks: PostgresQuery = "SELECT DISTINCT department, region FROM tasks WHERE case_number = \(number)"
+        let departments = try await run(tasks, on: connection).decode((String, String).self)
+        return CaseAccessFacts(number: number, region: region, applicantAccount: account, departments: departments.map { ($0.0, $0.1) })
+    }
+
+    /// Locks the case for a change and returns its status, or nil when there is no such case.
+    func lockCase(_ number: String, on connection: PostgresConnection) async throws -> CaseStatus? {
+        try await connection.query("SELECT status FROM cases WHERE number = \(number) FOR UPDATE")
+            .decode(String.self).first.flatMap(CaseStatus.init(rawValue:))
+    }
+
+    func submission(_ number: String, on connection: PostgresConnection) async throws -> CaseSubmitted? {
+        try await connection.query("SELECT submission FROM cases WHERE number = \(number)")
+            .decode(PostgresJSONB<CaseSubmitted>.self).first?.value
+    }
+
+    func material(caseNumber: String, id: UUID) async throws -> StoredMaterial? {
+        try await database.query("""
+            SELECT code, media_type, file_name, sha256, content FROM materials WHERE case_number = \(caseNumber) AND id = \(id)
+            """).decode((String, String, String?, String, Data).self).first.map {
+            StoredMaterial(code: $0.0, mediaType: $0.1, fileName: $0.2, sha256: $0.3, content: $0.4)
+        }
+    }
+
+    private struct CaseRow: Decodable {
+        var number: String
+        var region: String
+        var status: String
+        var acceptedAt: Date
+        var site: SiteForm?
+        var submission: CaseSubmitted
+        var withdrawnAt: Date?
+        var withdrawalReason: String?
+        var licences: [LicenceSummary]
+        var refused: [LicencesIssued.Refusal]
+    }
+
+    private struct TaskRow: Decodable {
+        var taskId: String
+        var matterCode: String
+        var department: String
+        var departmentName: String
+        var status: String
+        var deadlines: TaskDeadlines?
+        var decision: MatterDecision?
+    }
+
+    private struct MaterialRow: Decodable {
+        var id: UUID
+        var code: String
+        var name: String
+        var mediaType: String
+        var fileName: String?
+        var sha256: String
+        var size: Int
+        var receivedAt: Date
+    }
+
+    private struct DeficiencyRow: Decodable {
+        var matterCode: String
+        var materialCode: String
+        var name: String
+        var dueBy: String
+        var suppliedAt: Date?
+    }
+
+    private struct RequestRow: Decodable {
+        var requestId: String
+        var taskId: String
+        var matterCode: String
+        var department: String
+        var items: [SupplementRequested.Item]
+        var reason: String
+        var requestedAt: Date
+        var answeredAt: Date?
+    }
+
+    private struct TimelineRow: Decodable {
+        var at: Date
+        var kind: String
+        var summary: String
+        var status: String
+    }
+
+    /// The case with everything that happened to it.
+    func view(_ number: String) async throws -> CaseView? {
+        try await database.withConnection { connection in
+            guard let row = try await connection.query("""
+                SELECT number, region, status, accepted_at, site, submission, withdrawn_at, withdrawal_reason, licences, refused
+                FROM cases WHERE number = \(number)
+                """).decodeRecords(CaseRow.self, keys: .convertFromSnakeCase).first
+            else { return nil }
+            let tasks = try await connection.query("""
+                SELECT task_id, matter_code, department, department_name, status, deadlines, decision FROM tasks
+                WHERE case_number = \(number) ORDER BY task_id
+                """).decodeRecords(TaskRow.self, keys: .convertFromSnakeCase)
+            let materials = try await connection.query("""
+                SELECT id, code, name, media_type, file_name, sha256, size, received_at FROM materials
+                WHERE case_number = \(number) ORDER BY received_at, code
+                """).decodeRecords(MaterialRow.self, keys: .convertFromSnakeCase)
+            let deficiencies = try await connection.query("""
+                SELECT matter_code, material_code, name, due_by::text AS due_by, supplied_at FROM deficiencies
+                WHERE case_number = \(number) ORDER BY matter_code, material_code
+                """).decodeRecords(DeficiencyRow.self, keys: .convertFromSnakeCase)
+            let requests = try await connection.query("""
+                SELECT request_id, task_id, matter_code, department, items, reason, requested_at, answered_at FROM supplement_requests
+                WHERE case_number = \(number) ORDER BY requested_at, request_id
+                """).decodeRecords(RequestRow.self, keys: .convertFromSnakeCase)
+            let timeline = try await connection.query("""
+                SELECT at, kind, summary, status FROM timeline WHERE case_number = \(number) ORDER BY id
+                """).decodeRecords(TimelineRow.self)
+
+            let submitted = row.submission
+            let homeRegion = row.region
+            return CaseView(
+                caseNumber: row.number,
+                region: row.region,
+                status: CaseStatus(rawValue: row.status) ?? .accepted,
+                acceptedAt: row.acceptedAt,
+                catalogueVersion: submitted.catalogueVersion,
+                bundle: submitted.bundle,
+                applicant: submitted.applicant,
+                site: row.site,
+                matters: submitted.matters.map { matter in
+                    let task = tasks.first { $0.matterCode == matter.code && $0.department == matter.department }
+                    return CaseView.Matter(
+                        code: matter.code, name: matter.name, department: matter.department, departmentName: matter.departmentName,
+                        region: matter.region, mode: matter.mode, legalLimitDays: matter.legalLimitDays,
+                        promisedLimitDays: matter.promisedLimitDays, stepsBeforeDecision: matter.stepsBeforeDecision,
+                        licence: matter.licence, handedOver: matter.region != homeRegion,
+                        task: task.map {
+                            CaseView.Task(taskID: $0.taskId, department: $0.department, departmentName: $0.departmentName, status: $0.status, deadlines: $0.deadlines, decision: $0.decision)
+                        }
+                    )
+                },
+                materials: materials.map {
+                    let id = $0.id.uuidString.lowercased()
+                    return CaseView.Material(
+                        id: id, code: $0.code, name: $0.name, mediaType: $0.mediaType, fileName: $0.fileName, sha256: $0.sha256,
+                        size: $0.size, location: "/cases/\(number)/materials/\(id)", receivedAt: $0.receivedAt
+                    )
+                },
+                deficiencies: deficiencies.map {
+                    CaseView.Deficiency(matterCode: $0.matterCode, materialCode: $0.materialCode, name: $0.name, dueBy: $0.dueBy, suppliedAt: $0.suppliedAt)
+                },
+                commitments: submitted.commitments ?? [],
+                supplementRequests: requests.map {
+                    CaseView.SupplementRequest(
+                        requestID: $0.requestId, taskID: $0.taskId, matterCode: $0.matterCode, department: $0.department,
+                        items: $0.items, reason: $0.reason, requestedAt: $0.requestedAt, answeredAt: $0.answeredAt
+                    )
+                },
+                withdrawal: row.withdrawnAt.map { CaseView.Withdrawal(at: $0, reason: row.withdrawalReason) },
+                licences: row.licences,
+                refused: row.refused,
+                timeline: timeline.map {
+                    CaseView.TimelineEntry(at: $0.at, kind: $0.kind, summary: $0.summary, status: CaseStatus(rawValue: $0.status) ?? .accepted)
+                }
+            )
+        }
+    }
+
+    private struct SummaryRow: Decodable {
+        var number: String
+        var status: String
+        var acceptedAt: Date
+        var submission: CaseSubmitted
+    }
+
+    /// Cases newest first, `limit` at a time, before the cursor `before` (a case number).
+    func list(applicantAccount: String?, region: String?, status: CaseStatus?, before: String?, limit: Int) async throws -> CaseList {
+        let rows = try await database.query("""
+            SELECT number, status, accepted_at, submission FROM cases
+            WHERE (\(applicantAccount)::text IS NULL OR applicant_account = \(applicantAccount))
+              AND (\(region)::text IS NULL OR region = \(region))
+              AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
+              AND (\(before)::text IS NULL OR number < \(before))
+            ORDER BY number DESC
+            LIMIT \(limit + 1)
+            """).decodeRecords(SummaryRow.self, keys: .convertFromSnakeCase)
+        let page = rows.prefix(limit).map {
+            CaseSummary(
+                caseNumber: $0.number, status: CaseStatus(rawValue: $0.status) ?? .accepted, acceptedAt: $0.acceptedAt,
+                bundle: $0.submission.bundle, applicantName: $0.submission.applicant.name, matters: $0.submission.matters.map(\.name)
+            )
+        }
+        return CaseList(cases: Array(page), next: rows.count > limit ? page.last?.caseNumber : nil)
+    }
+
+    // MARK: What happens to a case
+
+    func addTimeline(_ number: String, at: Date, kind: String, summary: String, on connection: PostgresConnection) async throws {
+        let status = try await refreshStatus(number, on: connection)
+        _ = try await connection.query("""
+            INSERT INTO timeline (case_number, at, kind, summary, status) VALUES (\(number), \(at), \(kind), \(summary), \(status.rawValue))
+            """)
+    }
+
+    /// Recomputes the case's status from what happened to it, whatever order the events came in.
+    @discardableResult
+    func refreshStatus(_ number: String, on connection: PostgresConnection) async throws -> CaseStatus {
+        let status = try await connection.query("""
+            UPDATE cases SET status = CASE
+                WHEN withdrawn_at IS NOT NULL THEN 'withdrawn'
+                WHEN licences_issued_at IS NOT NULL THEN 'completed'
+                WHEN decided_at IS NOT NULL THEN 'decided'
+                WHEN EXISTS (SELECT 1 FROM supplement_requests r WHERE r.case_number = cases.number AND r.answered_at IS NULL) THEN 'awaiting-supplement'
+                WHEN EXISTS (SELECT 1 FROM tasks t WHERE t.case_number = cases.number) THEN 'under-review'
+                WHEN EXISTS (SELECT 1 FROM deficiencies d WHERE d.case_number = cases.number AND d.supplied_at IS NULL) THEN 'accepted-with-deficiency'
+                ELSE 'accepted'
+            END
+            WHERE number = \(number)
+            RETURNING status
+            """).decode(String.self).first
+        return status.flatMap(CaseStatus.init(rawValue:)) ?? .accepted
+    }
+
+    func markWithdrawn(_ number: String, at: Date, reason: String?, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("UPDATE cases SET withdrawn_at = \(at), withdrawal_reason = \(reason) WHERE number = \(number)")
+    }
+
+    /// What the applicant may supply now: owed materials (容缺) and open requests' items (补正),
+    /// by material code, with the name to give each.
+    func outstanding(_ number: String, on connection: PostgresConnection) async throws -> (owed: [String: String], requests: [(id: String, items: [SupplementRequested.Item])]) {
+        let owed = try await connection.query("""
+            SELECT material_code, name FROM deficiencies WHERE case_number = \(number) AND supplied_at IS NULL
+            """).decode((String, String).self)
+        let requests = try await connection.query("""
+            SELECT request_id, items FROM supplement_requests WHERE case_number = \(number) AND answered_at IS NULL ORDER BY requested_at
+            """).decode((String, PostgresJSONB<[SupplementRequested.Item]>).self)
+        return (Dictionary(owed, uniquingKeysWith: { first, _ in first }), requests.map { ($0.0, $0.1.value) })
+    }
+
+    func markSupplied(_ number: String, codes: [String], at: Date, on connection: PostgresConnection) async throws {
+        for code in codes {
+            _ = try await connection.query("""
+                UPDATE deficiencies SET supplied_at = \(at) WHERE case_number = \(number) AND material_code = \(code) AND supplied_at IS NULL
+                """)
+        }
+    }
+
+    func markAnswered(_ requestIDs: [String], at: Date, on connection: PostgresConnection) async throws {
+        for id in requestIDs {
+            _ = try await connection.query("UPDATE supplement_requests SET answered_at = \(at) WHERE request_id = \(id) AND answered_at IS NULL")
+        }
+    }
+}

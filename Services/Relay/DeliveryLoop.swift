@@ -1,0 +1,213 @@
+import Foundation
+import Kafka
+import Logging
+import Messaging
+import Postgres
+import ServiceLifecycle
+import Signing
+
+/// Delivers one partner's envelopes to its inbox on its own Kafka cluster, with a producer of its
+/// own, until each is acknowledged by the partner's receipt (receipts: until the partner's broker
+/// has them). An unreachable partner only delays delivery: every envelope stays in `deliveries`
+/// and is sent again with backoff.
+///
+/// Several relay instances share the work: a pass leases some of the partner's due cases
+/// (`FOR UPDATE SKIP LOCKED`, then a lease that outlives the transmission), so one case's
+/// envelopes are sent by one instance at a time and in sequence. Every transmission is a new
+/// envelope — new id, new issuedAt, new signature — with the same sequence and content, so a
+/// partner that was away for long does not refuse it as stale, and the receiver's sequence check
+/// drops what it already has.
+final class DeliveryLoop: Service, Sendable {
+    struct Timing: Sendable {
+        var receiptTimeout: Duration
+        var retryLimit: Duration
+        var leaseLength: Duration
+        var idleInterval: Duration = .milliseconds(200)
+        /// The first wait after a failed transmission; it doubles up to `retryLimit`.
+        var firstRetry: Duration = .milliseconds(500)
+    }
+
+    let partner: Partner
+    let homeRegion: String
+    let signingKey: RelaySigningKey
+    let database: PostgresClient
+    let producer: KafkaProducer
+    let timing: Timing
+    let logger: Logger
+    let leaseHolder = UUID().uuidString.lowercased()
+    static let casesPerPass = 50
+
+    init(partner: Partner, homeRegion: String, signingKey: RelaySigningKey, database: PostgresClient, producer: KafkaProducer, timing: Timing, logger: Logger) {
+        self.partner = partner
+        self.homeRegion = homeRegion
+        self.signingKey = signingKey
+        self.database = database
+        self.producer = producer
+        self.timing = timing
+        var logger = logger
+        logger[metadataKey: "relay.partner"] = "\(partner.region)"
+        self.logger = logger
+    }
+
+    func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.producer.run() }
+            await cancelWhenGracefulShutdown { await self.deliverUntilCancelled() }
+            producer.triggerGracefulShutdown()
+            try await group.waitForAll()
+        }
+    }
+
+    func deliverUntilCancelled() async {
+        while !Task.isCancelled {
+            do {
+                if try await deliverDueCases() == 0 {
+                    try await Task.sleep(for: timing.idleInterval)
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("delivery pass failed; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    struct Pending: Sendable {
+        var id: Int64
+        var caseReference: String
+        var kind: RelayEnvelopeKind
+        var sequence: Int?
+        var payload: [UInt8]
+        var due: Bool
+        var attempts: Int
+        var failures: Int
+    }
+
+    /// One pass: leases due cases, transmits what is due in them in sequence, records each
+    /// verdict, releases the leases. Returns how many envelopes it transmitted or tried to.
+    @discardableResult
+    func deliverDueCases() async throws -> Int {
+        let lease = Double(timing.leaseLength.components.seconds)
+        let cases = try await database.query("""
+            UPDATE conversations SET lease_until = now() + make_interval(secs => \(lease)), lease_holder = \(leaseHolder)
+            WHERE (partner, case_reference) IN (
+                SELECT c.partner, c.case_reference FROM conversations c
+                WHERE c.partner = \(partner.region) AND (c.lease_until IS NULL OR c.lease_until < now())
+                  AND EXISTS (SELECT 1 FROM deliveries d WHERE d.partner = c.partner AND d.case_reference = c.case_reference
+                              AND d.acknowledged_at IS NULL AND d.next_attempt_at <= now())
+                LIMIT \(Self.casesPerPass)
+                FOR UPDATE SKIP LOCKED)
+            RETURNING case_reference
+            """).decode(String.self)
+        guard !cases.isEmpty else { return 0 }
+        do {
+            let count = try await transmit(cases)
+            try await release(cases)
+            return count
+        } catch {
+            try? await release(cases)
+            throw error
+        }
+    }
+
+    /// Gives the leases on `cases` back, so the next pass (of any instance) may take them.
+    func release(_ cases: [String]) async throws {
+        _ = try await database.query("""
+            UPDATE conversations SET lease_until = NULL, lease_holder = NULL
+            WHERE partner = \(partner.region) AND lease_holder = \(leaseHolder) AND case_reference = ANY(\(Self.arrayLiteral(cases))::text[])
+            """)
+    }
+
+    /// Transmits what is due in the leased `cases` and records each verdict.
+    func transmit(_ cases: [String]) async throws -> Int {
+        let rows = try await database.query("""
+            SELECT id, case_reference, kind, sequence, payload, next_attempt_at <= now(), attempts, failures
+            FROM deliveries
+            WHERE partner = \(partner.region) AND case_reference = ANY(\(Self.arrayLiteral(cases))::text[]) AND acknowledged_at IS NULL
+            ORDER BY case_reference, sequence NULLS FIRST, id
+            """).decode((Int64, String, String, Int?, Data, Bool, Int, Int).self)
+        let pending = rows.compactMap { row in
+            RelayEnvelopeKind(rawValue: row.2).map {
+                Pending(id: row.0, caseReference: row.1, kind: $0, sequence: row.3, payload: Array(row.4), due: row.5, attempts: row.6, failures: row.7)
+            }
+        }
+        let chosen = Dictionary(grouping: pending, by: \.caseReference).values.flatMap(Self.toTransmit)
+        guard !chosen.isEmpty else { return 0 }
+
+        var envelopes: [(Pending, PartnerEnvelope)] = []
+        var messages: [KafkaProducerMessage] = []
+        for delivery in chosen {
+            let envelope = PartnerEnvelope(
+                id: UUID().uuidString.lowercased(), sender: homeRegion, receiver: partner.region, kind: delivery.kind,
+                caseReference: delivery.caseReference, sequence: delivery.sequence ?? 0, issuedAt: Date(),
+                payload: try JSONValue(parsing: delivery.payload), keyID: signingKey.keyID
+            )
+            let parts = try envelope.message(topic: partner.inbox.topic, key: signingKey)
+            envelopes.append((delivery, envelope))
+            messages.append(KafkaProducerMessage(
+                topic: parts.topic, key: Array(parts.key.utf8), value: parts.value,
+                headers: parts.headers.map { KafkaHeader(key: $0.name, value: $0.value) }
+            ))
+        }
+        let verdicts = await producer.sendAndAwait(messages)
+        var failed = 0
+        for ((delivery, envelope), verdict) in zip(envelopes, verdicts) {
+            switch verdict {
+            case .success:
+                // Sent: wait for the receipt, longer each time it does not come.
+                let wait = Self.seconds(min(timing.receiptTimeout * (1 << min(delivery.attempts, 20)), timing.retryLimit))
+                _ = try await database.query("""
+                    UPDATE deliveries SET attempts = attempts + 1, failures = 0, transmitted_at = now(), last_envelope_id = \(envelope.id), last_error = NULL,
+                        next_attempt_at = now() + make_interval(secs => \(wait)),
+                        acknowledged_at = CASE WHEN kind = 'receipt' THEN now() ELSE acknowledged_at END
+                    WHERE id = \(delivery.id)
+                    """)
+            case .failure(let error):
+                failed += 1
+                let wait = Self.seconds(min(timing.firstRetry * (1 << min(delivery.failures, 20)), timing.retryLimit))
+                _ = try await database.query("""
+                    UPDATE deliveries SET attempts = attempts + 1, failures = failures + 1, last_error = \(error.description),
+                        next_attempt_at = now() + make_interval(secs => \(wait))
+                    WHERE id = \(delivery.id)
+                    """)
+            }
+        }
+        if failed > 0 {
+            logger.warning("partner's inbox unreachable; envelopes kept for the next attempt", metadata: [
+                "relay.envelopes_failed": "\(failed)", "kafka.bootstrap_servers": "\(partner.inbox.bootstrapServers)",
+                "error": "\(verdicts.first { if case .failure = $0 { true } else { false } }.map { "\($0)" } ?? "")",
+            ])
+        } else {
+            logger.debug("envelopes transmitted", metadata: ["relay.envelopes": "\(chosen.count)"])
+        }
+        return chosen.count
+    }
+
+    /// Which of one case's unacknowledged envelopes (receipts first, then by sequence) go now:
+    /// every due receipt, and from the first due envelope on, every one after it — so the partner
+    /// receives the case's envelopes in sequence. An envelope whose last transmission failed and
+    /// whose retry is not due yet holds back everything after it.
+    static func toTransmit(_ pending: [Pending]) -> [Pending] {
+        var chosen = pending.filter { $0.sequence == nil && $0.due }
+        var sending = false
+        for delivery in pending where delivery.sequence != nil {
+            if delivery.due || sending {
+                sending = true
+                chosen.append(delivery)
+            } else if delivery.failures > 0 {
+                break
+            }
+        }
+        return chosen
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    /// A PostgreSQL text array literal, bound as one parameter: `{"a","b"}`.
+    static func arrayLiteral(_ values: [String]) -> String {
+        "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ",") + "}"
+    }
+}

@@ -1,0 +1,218 @@
+import Crypto
+import Foundation
+import Kafka
+import Logging
+import Messaging
+import Metrics
+import Postgres
+import ServiceLifecycle
+
+/// Reads this region's inbox, where partners' relays put their envelopes. Nothing acts on an
+/// envelope before it passed every check (`EnvelopeInspector`, then: its id not seen before, and
+/// for a status or result, a case this region handed to that sender). Per message, one
+/// transaction either
+///
+/// - sets it aside: the message goes unchanged to the quarantine topic with its reason, and only
+///   the quarantine record is written; or
+/// - applies it: a handed-over case becomes `relay.case-received` for approval, a status or result
+///   becomes `relay.partner-update` for intake, a receipt settles our deliveries — and every
+///   envelope but a receipt is answered with a receipt.
+///
+/// The Kafka offset is committed after the transaction. Each partner's envelopes for one case
+/// apply in their sequence: one already applied (a retransmission) is only answered again, one
+/// that comes before its predecessor waits for the partner to send both again.
+final class InboxConsumer: Service, Sendable {
+    let consumer: KafkaConsumer
+    let producer: KafkaProducer
+    let database: PostgresClient
+    let inspector: EnvelopeInspector
+    let quarantineTopic: String
+    let caseReceivedTopic: Topic
+    let partnerUpdateTopic: Topic
+    let eventSource: String
+    let logger: Logger
+    let metricsFactory: any MetricsFactory
+    /// The relay's clock; tests move it.
+    let now: @Sendable () -> Date
+
+    init(
+        consumer: KafkaConsumer, producer: KafkaProducer, database: PostgresClient, inspector: EnvelopeInspector,
+        quarantineTopic: String, caseReceivedTopic: Topic, partnerUpdateTopic: Topic, eventSource: String,
+        logger: Logger, metricsFactory: any MetricsFactory, now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.consumer = consumer
+        self.producer = producer
+        self.database = database
+        self.inspector = inspector
+        self.quarantineTopic = quarantineTopic
+        self.caseReceivedTopic = caseReceivedTopic
+        self.partnerUpdateTopic = partnerUpdateTopic
+        self.eventSource = eventSource
+        self.logger = logger
+        self.metricsFactory = metricsFactory
+        self.now = now
+    }
+
+    func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.consumer.run() }
+            group.addTask {
+                for try await message in self.consumer.messages {
+                    await self.process(message)
+                    do {
+                        try await self.consumer.commit(message)
+                    } catch {
+                        // The partition moved during a rebalance; its new owner reads the message
+                        // again and finds it applied (or quarantined) already.
+                        self.logger.info("inbox offset not committed", metadata: ["kafka.topic": "\(message.topic)", "error": "\(error)"])
+                    }
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Applies or quarantines one message; returns only when one of the two has happened.
+    func process(_ message: KafkaConsumerMessage) async {
+        var delay = Duration.milliseconds(100)
+        while !Task.isCancelled {
+            do {
+                try await database.withTransaction { connection in
+                    try await self.handle(message, on: connection)
+                }
+                return
+            } catch {
+                logger.warning("inbox message not handled yet; retrying", metadata: [
+                    "kafka.partition": "\(message.partition)", "kafka.offset": "\(message.offset)", "error": "\(error)",
+                ])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
+
+    func handle(_ message: KafkaConsumerMessage, on connection: PostgresConnection) async throws {
+        let place = RelayLedger.ReadAt(topic: message.topic, partition: message.partition, offset: message.offset)
+        let checked: CheckedEnvelope
+        switch inspector.inspect(message.value, now: now()) {
+        case .failure(let reason):
+            try await quarantine(message, reason: reason, envelopeID: nil, at: place, on: connection)
+            return
+        case .success(let envelope):
+            checked = envelope
+        }
+        let envelope = checked.envelope
+        var logger = logger
+        logger[metadataKey: "case.number"] = "\(envelope.caseReference)"
+        logger[metadataKey: "relay.partner"] = "\(envelope.sender)"
+        logger[metadataKey: "relay.envelope_id"] = "\(envelope.id)"
+
+        if let earlier = try await RelayLedger.recordReceived(envelope, outcome: "checking", at: place, on: connection) {
+            if earlier == place { return }  // Kafka delivered this very message again: it was handled.
+            try await quarantine(message, reason: QuarantineReason(.replayedID, "envelope \(envelope.id) was received before (partition \(earlier.partition), offset \(earlier.offset))"), envelopeID: envelope.id, at: place, on: connection)
+            return
+        }
+
+        if envelope.kind == .receipt {
+            let receipt = try Envelope.decode(RelayReceipt.self, from: checked.payloadBytes)
+            let settled = try await RelayLedger.acknowledge(partner: envelope.sender, caseReference: envelope.caseReference, upTo: receipt.acknowledgedSequence, on: connection)
+            try await RelayLedger.setOutcome("applied", of: envelope.id, on: connection)
+            if settled.contains(.caseHandedOver) {
+                // The window learns that the partner has the case.
+                try await publishUpdate(PartnerUpdate(
+                    caseNumber: envelope.caseReference, partnerRegion: checked.partner.region, partnerName: checked.partner.name,
+                    kind: .status, status: .received, occurredAt: receipt.receivedAt
+                ), on: connection)
+            }
+            logger.debug("receipt taken", metadata: ["relay.sequence": "\(receipt.acknowledgedSequence)", "relay.settled": "\(settled.count)"])
+            return
+        }
+
+        if envelope.kind == .status || envelope.kind == .result {
+            guard try await RelayLedger.isHandedOut(envelope.caseReference, to: envelope.sender, on: connection) else {
+                try await RelayLedger.setOutcome("quarantined", of: envelope.id, on: connection)
+                try await quarantine(message, reason: QuarantineReason(.unknownCase, "this region never handed case \(envelope.caseReference) to \(envelope.sender)"), envelopeID: envelope.id, at: place, on: connection)
+                return
+            }
+        }
+
+        let last = try await RelayLedger.lastApplied(from: envelope.sender, caseReference: envelope.caseReference, on: connection)
+        if envelope.sequence <= last {
+            try await RelayLedger.setOutcome("retransmission", of: envelope.id, on: connection)
+            try await answer(envelope, upTo: last, on: connection)
+            logger.info("retransmitted envelope already applied; answered again", metadata: ["relay.sequence": "\(envelope.sequence)"])
+            return
+        }
+        guard envelope.sequence == last + 1 else {
+            // An earlier envelope of the case has not arrived; the partner sends both again.
+            try await RelayLedger.setOutcome("early", of: envelope.id, on: connection)
+            logger.info("envelope arrived before an earlier one of its case; waiting for it", metadata: ["relay.sequence": "\(envelope.sequence)", "relay.last_applied": "\(last)"])
+            return
+        }
+
+        switch envelope.kind {
+        case .caseHandedOver:
+            let submitted = try Envelope.decode(CaseSubmitted.self, from: checked.payloadBytes)
+            if try await RelayLedger.recordHandedIn(submitted.caseNumber, from: envelope.sender, on: connection) {
+                let event = Envelope(source: eventSource, type: Topic.caseReceived.eventType, key: submitted.caseNumber, data: checked.payloadBytes)
+                try await Outbox.append(event, to: caseReceivedTopic, on: connection)
+                logger.info("case received from a partner", metadata: ["relay.matters": "\(submitted.matters.count)"])
+            }
+        case .status:
+            let progress = try Envelope.decode(CaseProgress.self, from: checked.payloadBytes)
+            try await publishUpdate(PartnerUpdate(
+                caseNumber: progress.caseNumber, partnerRegion: checked.partner.region, partnerName: checked.partner.name,
+                kind: .status, status: progress.status, occurredAt: progress.occurredAt, matters: progress.matters,
+                note: progress.note, supplementItems: progress.supplementItems
+            ), on: connection)
+        case .result:
+            let result = try Envelope.decode(CaseResult.self, from: checked.payloadBytes)
+            try await publishUpdate(PartnerUpdate(
+                caseNumber: result.caseNumber, partnerRegion: checked.partner.region, partnerName: checked.partner.name,
+                kind: .result, status: .licencesIssued, occurredAt: result.issuedAt, licences: result.licences, refused: result.refused
+            ), on: connection)
+        case .receipt:
+            break
+        }
+        try await RelayLedger.recordApplied(from: envelope.sender, caseReference: envelope.caseReference, sequence: envelope.sequence, on: connection)
+        try await RelayLedger.setOutcome("applied", of: envelope.id, on: connection)
+        try await answer(envelope, upTo: envelope.sequence, on: connection)
+    }
+
+    /// Queues the receipt: everything of the case up to `sequence` from the sender is here.
+    func answer(_ envelope: PartnerEnvelope, upTo sequence: Int, on connection: PostgresConnection) async throws {
+        let receipt = RelayReceipt(acknowledgedID: envelope.id, acknowledgedKind: envelope.kind, acknowledgedSequence: sequence, receivedAt: now())
+        try await RelayLedger.enqueue(to: envelope.sender, caseReference: envelope.caseReference, kind: .receipt, payload: Envelope.encode(receipt), on: connection)
+    }
+
+    func publishUpdate(_ update: PartnerUpdate, on connection: PostgresConnection) async throws {
+        try await Outbox.append(Envelope(source: eventSource, type: Topic.partnerUpdate.eventType, key: update.caseNumber, payload: update), to: partnerUpdateTopic, on: connection)
+    }
+
+    /// Sends the message, unchanged, to the quarantine topic with the dead-letter headers, and
+    /// records it — once per message, however often Kafka delivers it.
+    func quarantine(_ message: KafkaConsumerMessage, reason: QuarantineReason, envelopeID: String?, at place: RelayLedger.ReadAt, on connection: PostgresConnection) async throws {
+        let claimed = inspector.claimedSender(of: message.value)
+        let partner = claimed.flatMap { inspector.partners[$0]?.region }
+        let digest = SHA256.hash(data: message.value).map { String(format: "%02x", $0) }.joined()
+        guard try await RelayLedger.recordQuarantined(partner: partner, claimedSender: claimed, reason: reason, envelopeID: envelopeID, at: place, valueSHA256: digest, on: connection) else {
+            return
+        }
+        let added = [
+            KafkaHeader(key: "dlq_reason", value: reason.description),
+            KafkaHeader(key: "dlq_topic", value: message.topic),
+            KafkaHeader(key: "dlq_partition", value: String(message.partition)),
+            KafkaHeader(key: "dlq_offset", value: String(message.offset)),
+            KafkaHeader(key: "dlq_time", value: Envelope.formatTime(Date())),
+        ]
+        // Inside the transaction: if the broker does not take it, nothing is recorded and the
+        // message is handled again.
+        _ = try await producer.sendAndAwait(KafkaProducerMessage(topic: quarantineTopic, key: message.key, value: message.value, headers: message.headers + added))
+        Counter(label: "relay_quarantined_total", dimensions: [("partner", partner ?? "unknown"), ("reason", reason.code.rawValue)], factory: metricsFactory).increment()
+        logger.warning("inbox message quarantined", metadata: [
+            "relay.partner": "\(partner ?? "unknown")", "relay.reason": "\(reason.code.rawValue)", "relay.detail": "\(reason.detail)",
+            "kafka.partition": "\(message.partition)", "kafka.offset": "\(message.offset)",
+        ])
+    }
+}

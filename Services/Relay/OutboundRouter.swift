@@ -1,0 +1,118 @@
+import Foundation
+import Logging
+import Messaging
+import Postgres
+import ServiceKit
+
+/// Turns this region's events into envelopes for partners, each in the transaction that applies
+/// the event (the consumer's inbox transaction), so an envelope exists exactly when its cause was
+/// applied:
+///
+/// - `intake.case-submitted`: the matters of a partner's region are handed over, one envelope per
+///   partner carrying only its matters (多地联办: a bundle split over regions);
+/// - approval's and seal's events about cases handed in from a partner: status and result
+///   envelopes back to the origin.
+struct OutboundRouter: Sendable {
+    let homeRegion: String
+    let partners: PartnerRegistry
+    let logger: Logger
+
+    static let topics: [Topic] = [
+        .caseSubmitted, .tasksOpened, .supplementRequested, .taskResumed, .taskDecided, .bundleDecided, .decisionRevoked, .licencesIssued,
+    ]
+
+    func apply(_ event: Envelope, on connection: PostgresConnection) async throws {
+        switch event.type {
+        case Topic.caseSubmitted.eventType:
+            try await handOver(event.decode(CaseSubmitted.self), on: connection)
+        case Topic.tasksOpened.eventType:
+            let opened = try event.decode(TasksOpened.self)
+            guard let origin = try await RelayLedger.originOfHandedInCase(opened.caseNumber, on: connection) else { return }
+            for task in opened.tasks {
+                try await RelayLedger.recordTask(task, of: opened.caseNumber, on: connection)
+            }
+            try await report(CaseProgress(
+                caseNumber: opened.caseNumber, status: .accepted, occurredAt: event.time,
+                matters: opened.tasks.map {
+                    MatterProgress(matterCode: $0.matterCode, matterName: $0.matterName, department: $0.department, departmentName: $0.departmentName,
+                                   promisedDeadline: $0.deadlines.promisedDeadline, legalDeadline: $0.deadlines.legalDeadline)
+                }
+            ), to: origin, on: connection)
+        case Topic.supplementRequested.eventType:
+            let request = try event.decode(SupplementRequested.self)
+            guard let origin = try await RelayLedger.originOfHandedInCase(request.caseNumber, on: connection) else { return }
+            var matter = try await RelayLedger.matter(ofTask: request.taskID, on: connection) ?? MatterProgress(matterCode: request.matterCode)
+            matter.department = request.department
+            try await report(CaseProgress(
+                caseNumber: request.caseNumber, status: .supplementRequested, occurredAt: request.requestedAt,
+                matters: [matter], note: request.reason, supplementItems: request.items
+            ), to: origin, on: connection)
+        case Topic.taskResumed.eventType:
+            let resumed = try event.decode(TaskResumed.self)
+            guard let origin = try await RelayLedger.originOfHandedInCase(resumed.caseNumber, on: connection) else { return }
+            var matter = try await RelayLedger.matter(ofTask: resumed.taskID, on: connection) ?? MatterProgress(matterCode: "unknown")
+            matter.promisedDeadline = resumed.deadlines.promisedDeadline
+            matter.legalDeadline = resumed.deadlines.legalDeadline
+            try await report(CaseProgress(caseNumber: resumed.caseNumber, status: .resumed, occurredAt: resumed.resumedAt, matters: [matter]), to: origin, on: connection)
+        case Topic.taskDecided.eventType:
+            let decided = try event.decode(TaskDecided.self)
+            guard let origin = try await RelayLedger.originOfHandedInCase(decided.caseNumber, on: connection) else { return }
+            try await report(CaseProgress(caseNumber: decided.caseNumber, status: .matterDecided, occurredAt: decided.decision.decidedAt, matters: [Self.progress(decided.decision)]), to: origin, on: connection)
+        case Topic.bundleDecided.eventType:
+            let decided = try event.decode(BundleDecided.self)
+            guard let origin = try await RelayLedger.originOfHandedInCase(decided.caseNumber, on: connection) else { return }
+            try await report(CaseProgress(caseNumber: decided.caseNumber, status: .decided, occurredAt: decided.decidedAt, matters: decided.decisions.map(Self.progress)), to: origin, on: connection)
+        case Topic.decisionRevoked.eventType:
+            let revoked = try event.decode(DecisionRevoked.self)
+            guard let origin = try await RelayLedger.originOfHandedInCase(revoked.caseNumber, on: connection) else { return }
+            var matter = try await RelayLedger.matter(ofTask: revoked.taskID, on: connection) ?? MatterProgress(matterCode: revoked.matterCode)
+            matter.legalBasis = revoked.legalBasis
+            try await report(CaseProgress(caseNumber: revoked.caseNumber, status: .decisionRevoked, occurredAt: revoked.revokedAt, matters: [matter], note: revoked.reason), to: origin, on: connection)
+        case Topic.licencesIssued.eventType:
+            let issued = try event.decode(LicencesIssued.self)
+            guard let origin = try await RelayLedger.originOfHandedInCase(issued.caseNumber, on: connection) else { return }
+            let result = CaseResult(caseNumber: issued.caseNumber, issuedAt: issued.issuedAt, licences: issued.licences, refused: issued.refused)
+            try await RelayLedger.enqueue(to: origin, caseReference: issued.caseNumber, kind: .result, payload: Envelope.encode(result), on: connection)
+        default:
+            throw PermanentEventFailure("the relay does not handle events of type \(event.type)")
+        }
+    }
+
+    /// 异地代收代办 and 多地联办: one envelope per partner region with only that region's matters
+    /// (and their owed materials). This region's own matters stay with this region's approval.
+    func handOver(_ submitted: CaseSubmitted, on connection: PostgresConnection) async throws {
+        guard submitted.handedOverFrom == nil else { return }
+        let byRegion = Dictionary(grouping: submitted.matters.filter { $0.region != homeRegion }, by: \.region)
+        // A matter no partner handles cannot go anywhere: set the whole event aside (dead letter)
+        // so that nothing is half handed over; once the partner is configured it can be replayed.
+        if let unknown = byRegion.keys.sorted().first(where: { partners[$0] == nil }) {
+            throw PermanentEventFailure("case \(submitted.caseNumber) has matters of region \(unknown), which is not a partner of this region (TONGBAN_RELAY_PARTNERS_FILE)")
+        }
+        for (region, matters) in byRegion.sorted(by: { $0.key < $1.key }) {
+            let codes = Set(matters.map(\.code))
+            var part = submitted
+            part.matters = matters
+            part.deficiencies = submitted.deficiencies.filter { codes.contains($0.matterCode) }
+            part.handedOverFrom = .init(region: homeRegion, caseNumber: submitted.caseNumber)
+            guard try await RelayLedger.recordHandedOut(submitted.caseNumber, to: region, matterCodes: matters.map(\.code), on: connection) else {
+                continue
+            }
+            try await RelayLedger.enqueue(to: region, caseReference: submitted.caseNumber, kind: .caseHandedOver, payload: Envelope.encode(part), on: connection)
+            var logger = logger
+            logger[metadataKey: "case.number"] = "\(submitted.caseNumber)"
+            logger.info("case handed over", metadata: ["relay.partner": "\(region)", "relay.matters": "\(matters.count)"])
+        }
+    }
+
+    func report(_ progress: CaseProgress, to origin: String, on connection: PostgresConnection) async throws {
+        try await RelayLedger.enqueue(to: origin, caseReference: progress.caseNumber, kind: .status, payload: Envelope.encode(progress), on: connection)
+    }
+
+    static func progress(_ decision: MatterDecision) -> MatterProgress {
+        MatterProgress(
+            matterCode: decision.matterCode, matterName: decision.matterName, department: decision.department, departmentName: decision.departmentName,
+            outcome: decision.outcome, legalBasis: decision.legalBasis, decidedAt: decision.decidedAt,
+            promisedDeadline: decision.deadlines.promisedDeadline, legalDeadline: decision.deadlines.legalDeadline
+        )
+    }
+}

@@ -1,0 +1,224 @@
+import Crypto
+import Domain
+import Foundation
+import Kafka
+import Messaging
+import ServiceKit
+import Signing
+
+/// What the relay reads from its environment beyond every service's settings: the partner
+/// registry, this region's signing key and the limits of its checks. A bad value stops the relay at
+/// start-up naming the variable (exit 78), like every other configuration error.
+struct RelayConfiguration: Sendable {
+    var partners: PartnerRegistry
+    var signingKey: RelaySigningKey
+    /// How far an envelope's issuedAt may lie from this relay's clock, either way.
+    var clockSkew: Duration
+    /// The largest inbox message taken; a larger one is quarantined unread.
+    var maximumEnvelopeBytes: Int
+    /// How long a partner's broker may take to acknowledge one transmission (message.timeout.ms).
+    var deliveryTimeout: Duration
+    /// How long to wait for a partner's receipt before sending an envelope again (doubling each time).
+    var receiptTimeout: Duration
+    /// The longest wait between two transmissions of one envelope.
+    var retryLimit: Duration
+
+    init(environment: EnvironmentVariables, homeRegion: String) throws(ConfigurationError) {
+        let partnersVariable = "TONGBAN_RELAY_PARTNERS_FILE"
+        guard let partnersPath = environment.values[partnersVariable] else {
+            throw ConfigurationError(variable: partnersVariable, problem: "is not set; point it at the partner registry (a JSON file; {\"partners\": []} for none)")
+        }
+        do {
+            partners = try PartnerRegistry(contentsOf: partnersPath, homeRegion: homeRegion)
+        } catch {
+            throw ConfigurationError(variable: partnersVariable, problem: "'\(partnersPath)': \(error.description)")
+        }
+        let keyVariable = "TONGBAN_RELAY_SIGNING_KEY_FILE"
+        guard let keyPath = environment.values[keyVariable] else {
+            throw ConfigurationError(variable: keyVariable, problem: "is not set; point it at this region's private signing key (a JWK; `tongban relay keygen` makes one)")
+        }
+        do {
+            signingKey = try RelaySigningKey(contentsOf: keyPath)
+        } catch {
+            throw ConfigurationError(variable: keyVariable, problem: "'\(keyPath)': \(error.description)")
+        }
+        clockSkew = .seconds(try environment.integer("TONGBAN_RELAY_CLOCK_SKEW_SECONDS", default: 300, in: 1...86_400))
+        maximumEnvelopeBytes = try environment.integer("TONGBAN_RELAY_MAX_ENVELOPE_BYTES", default: 512 * 1024, in: 1024...(64 * 1024 * 1024))
+        deliveryTimeout = .seconds(try environment.integer("TONGBAN_RELAY_DELIVERY_TIMEOUT_SECONDS", default: 30, in: 1...3600))
+        receiptTimeout = .seconds(try environment.integer("TONGBAN_RELAY_RECEIPT_TIMEOUT_SECONDS", default: 30, in: 1...86_400))
+        retryLimit = .seconds(try environment.integer("TONGBAN_RELAY_RETRY_LIMIT_SECONDS", default: 600, in: 1...86_400))
+    }
+}
+
+/// Why a configuration file cannot be used; the message names the place in the file.
+struct RelayFileError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A partner region (跨省通办 partner): who it is, the keys its envelopes are signed with, and how
+/// to reach its inbox on its own Kafka cluster.
+struct Partner: Sendable {
+    struct Inbox: Sendable {
+        var bootstrapServers: String
+        var topic: String
+        /// librdkafka settings for the partner's cluster (TLS, SASL), secrets included: never logged or shown.
+        var settings: [String: String]
+    }
+
+    var region: String
+    var name: String
+    /// Key id → public key.
+    var keys: [String: Curve25519.Signing.PublicKey]
+    var inbox: Inbox
+
+    /// The producer settings for the partner's cluster. Not idempotent: a partner's broker may be
+    /// replaced under us (and lose its producer state), and order and duplicates are the receiver's
+    /// business anyway (sequence numbers); one request in flight keeps retries in order.
+    func kafkaConfiguration(clientID: String, deliveryTimeout: Duration) -> KafkaConfiguration {
+        var kafka = KafkaConfiguration(bootstrapServers: inbox.bootstrapServers)
+        kafka.clientID = clientID
+        kafka.enableIdempotence = false
+        kafka.messageTimeout = deliveryTimeout
+        kafka.statisticsInterval = nil
+        kafka.additionalSettings = ["max.in.flight.requests.per.connection": "1"].merging(inbox.settings) { _, partner in partner }
+        return kafka
+    }
+}
+
+/// Every partner of this region, by region code, from the file TONGBAN_RELAY_PARTNERS_FILE names:
+///
+/// ```json
+/// {"partners": [{"region": "370100", "name": "济南市",
+///   "keys": [{"kty": "OKP", "crv": "Ed25519", "kid": "370100-relay-2026", "x": "…"}],
+///   "inbox": {"bootstrapServers": "kafka.jinan.example:9093", "topic": "tongban.relay.inbox.v1",
+///             "settings": {"security.protocol": "sasl_ssl", "sasl.mechanism": "SCRAM-SHA-512", "sasl.username": "sjz"},
+///             "secretFiles": {"sasl.password": "/run/secrets/jinan-kafka"}}}]}
+/// ```
+struct PartnerRegistry: Sendable {
+    var partners: [String: Partner]
+
+    init(_ partners: [Partner]) {
+        self.partners = Dictionary(uniqueKeysWithValues: partners.map { ($0.region, $0) })
+    }
+
+    subscript(region: String) -> Partner? { partners[region] }
+
+    var sorted: [Partner] { partners.values.sorted { $0.region < $1.region } }
+
+    init(contentsOf path: String, homeRegion: String) throws(RelayFileError) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw RelayFileError("cannot be read") }
+        try self.init(json: data, homeRegion: homeRegion)
+    }
+
+    init(json data: Data, homeRegion: String) throws(RelayFileError) {
+        struct File: Decodable {
+            struct Entry: Decodable {
+                struct Inbox: Decodable {
+                    var bootstrapServers: String
+                    var topic: String?
+                    var settings: [String: String]?
+                    var secretFiles: [String: String]?
+                }
+                var region: String
+                var name: String
+                var keys: [Ed25519JWK]
+                var inbox: Inbox
+            }
+            var partners: [Entry]
+        }
+        let file: File
+        do {
+            file = try JSONDecoder().decode(File.self, from: data)
+        } catch let error as DecodingError {
+            throw RelayFileError("not a partner registry: \(Self.describe(error))")
+        } catch {
+            throw RelayFileError("not a partner registry: \(error)")
+        }
+        var partners: [Partner] = []
+        for (index, entry) in file.partners.enumerated() {
+            let place = "partners[\(index)]"
+            do {
+                _ = try DivisionCode(entry.region)
+            } catch {
+                throw RelayFileError("\(place).region '\(entry.region)' is not a division code: \(error)")
+            }
+            guard entry.region != homeRegion else { throw RelayFileError("\(place).region \(entry.region) is this relay's own region (TONGBAN_REGION)") }
+            guard !partners.contains(where: { $0.region == entry.region }) else { throw RelayFileError("\(place).region \(entry.region) is listed twice") }
+            guard !entry.name.trimmingCharacters(in: .whitespaces).isEmpty else { throw RelayFileError("\(place).name is empty") }
+            guard !entry.keys.isEmpty else { throw RelayFileError("\(place).keys is empty: a partner's envelopes cannot be verified without its key") }
+            var keys: [String: Curve25519.Signing.PublicKey] = [:]
+            for (keyIndex, jwk) in entry.keys.enumerated() {
+                let keyPlace = "\(place).keys[\(keyIndex)]"
+                guard !jwk.isPrivate else { throw RelayFileError("\(keyPlace) holds a private key (d); a partner gives only its public key — remove it and ask the partner to replace that key") }
+                let key: Curve25519.Signing.PublicKey
+                do { key = try jwk.publicKey() } catch { throw RelayFileError("\(keyPlace): \(error.description)") }
+                guard keys[jwk.kid] == nil else { throw RelayFileError("\(keyPlace).kid '\(jwk.kid)' is listed twice") }
+                keys[jwk.kid] = key
+            }
+            let servers = entry.inbox.bootstrapServers.trimmingCharacters(in: .whitespaces)
+            guard !servers.isEmpty else { throw RelayFileError("\(place).inbox.bootstrapServers is empty") }
+            let topic = entry.inbox.topic ?? Topic.relayInbox.name
+            guard !topic.isEmpty, topic.count <= 249, topic.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ".-_".contains($0)) }) else {
+                throw RelayFileError("\(place).inbox.topic '\(topic)' is not a Kafka topic name")
+            }
+            var settings = entry.inbox.settings ?? [:]
+            for (setting, secretPath) in entry.inbox.secretFiles ?? [:] {
+                guard let secret = FileManager.default.contents(atPath: secretPath).flatMap({ String(data: $0, encoding: .utf8) }) else {
+                    throw RelayFileError("\(place).inbox.secretFiles.\(setting): '\(secretPath)' cannot be read")
+                }
+                settings[setting] = secret.trimmingCharacters(in: .newlines)
+            }
+            partners.append(Partner(region: entry.region, name: entry.name, keys: keys, inbox: .init(bootstrapServers: servers, topic: topic, settings: settings)))
+        }
+        self.init(partners)
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." }.description
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "\(path(context.codingPath + [key])) is missing"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context): return "\(path(context.codingPath)) has the wrong type"
+        case .dataCorrupted(let context): return context.codingPath.isEmpty ? "not JSON" : "\(path(context.codingPath)) is invalid"
+        @unknown default: return "unreadable"
+        }
+    }
+}
+
+/// This region's relay signing key: signs every envelope it sends. It lives in its file and in
+/// memory only; its description never shows the key.
+struct RelaySigningKey: Sendable, CustomStringConvertible {
+    let keyID: String
+    let privateKey: Curve25519.Signing.PrivateKey
+
+    var description: String { "relay signing key \(keyID)" }
+
+    init(keyID: String, privateKey: Curve25519.Signing.PrivateKey) {
+        self.keyID = keyID
+        self.privateKey = privateKey
+    }
+
+    /// Reads the private JWK that `tongban relay keygen` writes.
+    init(contentsOf path: String) throws(RelayFileError) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw RelayFileError("cannot be read") }
+        let jwk: Ed25519JWK
+        do {
+            jwk = try JSONDecoder().decode(Ed25519JWK.self, from: data)
+        } catch {
+            throw RelayFileError("not a JSON Web Key with kty, crv, kid, x and d")
+        }
+        do {
+            self.init(keyID: jwk.kid, privateKey: try jwk.privateKey())
+        } catch {
+            throw RelayFileError(error.description)
+        }
+    }
+
+    /// The public half as a JWK, for partners' registries.
+    var publicJWK: String { Ed25519JWK(keyID: keyID, publicKey: privateKey.publicKey).json }
+
+    /// The key as a private JWK, for its file.
+    var privateJWK: String { Ed25519JWK(keyID: keyID, privateKey: privateKey).json }
+}

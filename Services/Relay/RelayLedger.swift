@@ -1,0 +1,129 @@
+import Foundation
+import Messaging
+import Postgres
+
+/// The relay's tables (RelayMigrations), one statement per question; callers choose the transaction.
+enum RelayLedger {
+    // MARK: Cases across the border
+
+    /// Records that `caseNumber`'s matters went to `partner`; false if they already had.
+    static func recordHandedOut(_ caseNumber: String, to partner: String, matterCodes: [String], on connection: PostgresConnection) async throws -> Bool {
+        try await !connection.query("""
+            INSERT INTO cases_handed_out (partner, case_number, matter_codes) VALUES (\(partner), \(caseNumber), \(matterCodes.joined(separator: ",")))
+            ON CONFLICT DO NOTHING RETURNING 1
+            """).isEmpty
+    }
+
+    static func isHandedOut(_ caseNumber: String, to partner: String, on connection: PostgresConnection) async throws -> Bool {
+        try await !connection.query("SELECT 1 FROM cases_handed_out WHERE partner = \(partner) AND case_number = \(caseNumber)").isEmpty
+    }
+
+    /// Records a case a partner handed over; false if it was known already.
+    static func recordHandedIn(_ caseNumber: String, from origin: String, on connection: PostgresConnection) async throws -> Bool {
+        try await !connection.query("""
+            INSERT INTO cases_handed_in (case_number, origin_region) VALUES (\(caseNumber), \(origin)) ON CONFLICT DO NOTHING RETURNING 1
+            """).isEmpty
+    }
+
+    /// The region that handed `caseNumber` over to this one; nil for this region's own cases.
+    static func originOfHandedInCase(_ caseNumber: String, on connection: PostgresConnection) async throws -> String? {
+        try await connection.query("SELECT origin_region FROM cases_handed_in WHERE case_number = \(caseNumber)").decode(String.self).first
+    }
+
+    static func recordTask(_ task: TasksOpened.Task, of caseNumber: String, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("""
+            INSERT INTO handed_in_tasks (task_id, case_number, matter_code, matter_name, department, department_name)
+            VALUES (\(task.taskID), \(caseNumber), \(task.matterCode), \(task.matterName), \(task.department), \(task.departmentName))
+            ON CONFLICT DO NOTHING
+            """)
+    }
+
+    static func matter(ofTask taskID: String, on connection: PostgresConnection) async throws -> MatterProgress? {
+        try await connection.query("SELECT matter_code, matter_name, department, department_name FROM handed_in_tasks WHERE task_id = \(taskID)")
+            .decode((String, String, String, String).self)
+            .first
+            .map { MatterProgress(matterCode: $0.0, matterName: $0.1, department: $0.2, departmentName: $0.3) }
+    }
+
+    // MARK: Outbound
+
+    /// Queues an envelope's content for `partner`, next in the case's sequence (receipts have none);
+    /// returns its sequence.
+    @discardableResult
+    static func enqueue(to partner: String, caseReference: String, kind: RelayEnvelopeKind, payload: [UInt8], on connection: PostgresConnection) async throws -> Int {
+        let step = kind == .receipt ? 0 : 1
+        let sequence = try await connection.query("""
+            INSERT INTO conversations (partner, case_reference, last_sequence) VALUES (\(partner), \(caseReference), \(step))
+            ON CONFLICT (partner, case_reference) DO UPDATE SET last_sequence = conversations.last_sequence + \(step)
+            RETURNING last_sequence
+            """).decode(Int.self).first ?? 0
+        _ = try await connection.query("""
+            INSERT INTO deliveries (partner, case_reference, kind, sequence, payload)
+            VALUES (\(partner), \(caseReference), \(kind.rawValue), \(kind == .receipt ? nil : sequence), \(Data(payload)))
+            """)
+        return sequence
+    }
+
+    /// A partner's receipt: every envelope of the case up to `sequence` arrived. Returns the kinds
+    /// that this receipt acknowledged for the first time.
+    static func acknowledge(partner: String, caseReference: String, upTo sequence: Int, on connection: PostgresConnection) async throws -> [RelayEnvelopeKind] {
+        try await connection.query("""
+            UPDATE deliveries SET acknowledged_at = now(), last_error = NULL
+            WHERE partner = \(partner) AND case_reference = \(caseReference) AND sequence <= \(sequence) AND acknowledged_at IS NULL
+            RETURNING kind
+            """).decode(String.self).compactMap(RelayEnvelopeKind.init(rawValue:))
+    }
+
+    // MARK: Inbound
+
+    /// The last sequence applied from `sender` for the case, locking the row until the transaction ends.
+    static func lastApplied(from sender: String, caseReference: String, on connection: PostgresConnection) async throws -> Int {
+        _ = try await connection.query("""
+            INSERT INTO inbound_conversations (sender, case_reference, last_sequence) VALUES (\(sender), \(caseReference), 0) ON CONFLICT DO NOTHING
+            """)
+        return try await connection.query("""
+            SELECT last_sequence FROM inbound_conversations WHERE sender = \(sender) AND case_reference = \(caseReference) FOR UPDATE
+            """).decode(Int.self).first ?? 0
+    }
+
+    static func recordApplied(from sender: String, caseReference: String, sequence: Int, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("""
+            UPDATE inbound_conversations SET last_sequence = \(sequence) WHERE sender = \(sender) AND case_reference = \(caseReference)
+            """)
+    }
+
+    struct ReadAt: Equatable {
+        var topic: String
+        var partition: Int
+        var offset: Int64
+    }
+
+    /// Records an envelope id that passed the checks. Nil when it is new; otherwise where the id
+    /// was read before (the same place: Kafka delivered the message again; elsewhere: a replay).
+    static func recordReceived(_ envelope: PartnerEnvelope, outcome: String, at place: ReadAt, on connection: PostgresConnection) async throws -> ReadAt? {
+        let inserted = try await connection.query("""
+            INSERT INTO received_envelopes (envelope_id, sender, kind, case_reference, sequence, outcome, kafka_topic, kafka_partition, kafka_offset)
+            VALUES (\(envelope.id), \(envelope.sender), \(envelope.kind.rawValue), \(envelope.caseReference), \(envelope.sequence), \(outcome),
+                    \(place.topic), \(place.partition), \(place.offset))
+            ON CONFLICT (envelope_id) DO NOTHING RETURNING 1
+            """)
+        guard inserted.isEmpty else { return nil }
+        return try await connection.query("""
+            SELECT kafka_topic, kafka_partition, kafka_offset FROM received_envelopes WHERE envelope_id = \(envelope.id)
+            """).decode((String, Int, Int64).self).first.map { ReadAt(topic: $0.0, partition: $0.1, offset: $0.2) }
+    }
+
+    static func setOutcome(_ outcome: String, of envelopeID: String, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("UPDATE received_envelopes SET outcome = \(outcome) WHERE envelope_id = \(envelopeID)")
+    }
+
+    /// Records a quarantined message; false if this very message (same place, same bytes) was already.
+    static func recordQuarantined(partner: String?, claimedSender: String?, reason: QuarantineReason, envelopeID: String?, at place: ReadAt, valueSHA256: String, on connection: PostgresConnection) async throws -> Bool {
+        try await !connection.query("""
+            INSERT INTO quarantine (partner, claimed_sender, reason, detail, envelope_id, kafka_topic, kafka_partition, kafka_offset, value_sha256)
+            VALUES (\(partner), \(claimedSender.map { String($0.prefix(64)) }), \(reason.code.rawValue), \(reason.detail), \(envelopeID.map { String($0.prefix(128)) }),
+                    \(place.topic), \(place.partition), \(place.offset), \(valueSHA256))
+            ON CONFLICT DO NOTHING RETURNING 1
+            """).isEmpty
+    }
+}

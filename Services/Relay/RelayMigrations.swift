@@ -1,0 +1,110 @@
+import Postgres
+
+/// The relay's schema, after messaging's tables (version 1).
+enum RelayMigrations {
+    static let all = [conversations]
+
+    static let conversations = PostgresMigration(version: 2, name: "relay_conversations", sql: """
+        -- Cases this region handed over, per partner: their status and results are expected back.
+        CREATE TABLE cases_handed_out (
+            partner        text        NOT NULL,
+            case_number    text        NOT NULL,
+            matter_codes   text        NOT NULL,
+            handed_over_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (partner, case_number)
+        );
+
+        -- Cases partners handed over to this region: approval and seal events about them go back.
+        -- Approval knows such a case by the origin's case number, which embeds the origin region
+        -- and so never collides with a number of this region's own windows.
+        CREATE TABLE cases_handed_in (
+            case_number   text        PRIMARY KEY,
+            origin_region text        NOT NULL,
+            received_at   timestamptz NOT NULL DEFAULT now()
+        );
+        -- Tasks approval opened for handed-in cases, so that later task events name their matter.
+        CREATE TABLE handed_in_tasks (
+            task_id         text PRIMARY KEY,
+            case_number     text NOT NULL REFERENCES cases_handed_in,
+            matter_code     text NOT NULL,
+            matter_name     text NOT NULL,
+            department      text NOT NULL,
+            department_name text NOT NULL
+        );
+
+        -- One outbound conversation per partner and case: the sequence counter, and the lease a
+        -- delivery loop holds while it transmits the case's envelopes (so that several relay
+        -- instances share partners' cases without sending one case out of order).
+        CREATE TABLE conversations (
+            partner        text        NOT NULL,
+            case_reference text        NOT NULL,
+            last_sequence  integer     NOT NULL DEFAULT 0,
+            lease_until    timestamptz,
+            lease_holder   text,
+            PRIMARY KEY (partner, case_reference)
+        );
+
+        -- Envelopes to deliver, written in the transaction of the event that caused them, and kept
+        -- until the partner's receipt arrives (receipts themselves: until the partner's broker has them).
+        CREATE TABLE deliveries (
+            id               bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            partner          text        NOT NULL,
+            case_reference   text        NOT NULL,
+            kind             text        NOT NULL,
+            sequence         integer,
+            payload          bytea       NOT NULL,
+            created_at       timestamptz NOT NULL DEFAULT now(),
+            next_attempt_at  timestamptz NOT NULL DEFAULT now(),
+            attempts         integer     NOT NULL DEFAULT 0,
+            failures         integer     NOT NULL DEFAULT 0,
+            transmitted_at   timestamptz,
+            acknowledged_at  timestamptz,
+            last_envelope_id text,
+            last_error       text,
+            FOREIGN KEY (partner, case_reference) REFERENCES conversations,
+            UNIQUE (partner, case_reference, sequence)
+        );
+        CREATE INDEX deliveries_waiting ON deliveries (partner, next_attempt_at) WHERE acknowledged_at IS NULL;
+        CREATE INDEX deliveries_acknowledged ON deliveries (acknowledged_at) WHERE acknowledged_at IS NOT NULL;
+
+        -- Inbound: the last sequence applied per partner and case, so each envelope applies once, in order.
+        CREATE TABLE inbound_conversations (
+            sender         text    NOT NULL,
+            case_reference text    NOT NULL,
+            last_sequence  integer NOT NULL,
+            PRIMARY KEY (sender, case_reference)
+        );
+
+        -- Every envelope id that passed the checks (applied, a retransmission, or early), with where
+        -- it was read: the same id at another place is a replay.
+        CREATE TABLE received_envelopes (
+            envelope_id     text        PRIMARY KEY,
+            sender          text        NOT NULL,
+            kind            text        NOT NULL,
+            case_reference  text        NOT NULL,
+            sequence        integer     NOT NULL,
+            outcome         text        NOT NULL,
+            kafka_topic     text        NOT NULL,
+            kafka_partition integer     NOT NULL,
+            kafka_offset    bigint      NOT NULL,
+            received_at     timestamptz NOT NULL DEFAULT now()
+        );
+
+        -- Inbox messages set aside, for the operator's view and the counts; the message itself is on
+        -- the quarantine topic. Keyed by where it was read and what it was, so a redelivery adds nothing.
+        CREATE TABLE quarantine (
+            id              bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            partner         text,
+            claimed_sender  text,
+            reason          text        NOT NULL,
+            detail          text        NOT NULL,
+            envelope_id     text,
+            kafka_topic     text        NOT NULL,
+            kafka_partition integer     NOT NULL,
+            kafka_offset    bigint      NOT NULL,
+            value_sha256    text        NOT NULL,
+            quarantined_at  timestamptz NOT NULL DEFAULT now(),
+            UNIQUE (kafka_topic, kafka_partition, kafka_offset, value_sha256)
+        );
+        """)
+}

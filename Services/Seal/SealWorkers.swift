@@ -1,0 +1,55 @@
+import Logging
+import ServiceKit
+import ServiceLifecycle
+import Synchronization
+
+/// Seal's start-up and background work: migrates the schema and makes sure the bureau has a seal
+/// key — retrying while the database is unreachable, so that HTTP answers /healthz meanwhile and
+/// /readyz says why it is not ready — then runs the outbox publisher and the consumer until shutdown.
+final class SealWorkers: Service, ReadinessCheck {
+    let runtime: ServiceRuntime
+    let keyring: SealKeyring
+    let services: [any Service]
+    private let started = Mutex(false)
+
+    init(runtime: ServiceRuntime, keyring: SealKeyring, services: [any Service]) {
+        self.runtime = runtime
+        self.keyring = keyring
+        self.services = services
+    }
+
+    var name: String { "seal-schema-and-key" }
+
+    struct NotStarted: Error, CustomStringConvertible {
+        var description: String { "the schema is not migrated or the seal key not loaded yet" }
+    }
+
+    func check() async throws {
+        guard started.withLock({ $0 }) else { throw NotStarted() }
+    }
+
+    func run() async throws {
+        var delay = Duration.milliseconds(200)
+        while true {
+            do {
+                try await runtime.migrate(SealMigrations.all)
+                try await keyring.ensureSigningKey()
+                break
+            } catch {
+                guard !Task.isShuttingDownGracefully, !Task.isCancelled else { return }
+                runtime.logger.warning("seal cannot start its work yet; retrying", metadata: ["error": "\(error)"])
+                let pause = delay
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+        started.withLock { $0 = true }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for service in services {
+                group.addTask { try await service.run() }
+            }
+            // Each stops by itself on graceful shutdown; a failing one takes the others down.
+            try await group.waitForAll()
+        }
+    }
+}

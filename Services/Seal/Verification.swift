@@ -1,0 +1,128 @@
+import Crypto
+import Foundation
+import Hummingbird
+import Messaging
+import Signing
+
+/// What checking a presented licence finds (核验结果).
+enum Verdict: String, Codable, Sendable {
+    /// Sealed by this bureau, unchanged, in force.
+    case valid
+    /// Genuine, but revoked (撤销).
+    case revoked
+    /// Genuine, but suspended (暂扣) for now.
+    case suspended
+    /// Genuine, but past its validity.
+    case expired
+    /// The seal does not hold: changed, unsealed, or sealed with a key the bureau never had.
+    case forged
+    /// Not a licence of this bureau's register.
+    case unknown
+}
+
+/// The answer to a verification, for machines (JSON) and for people (the verification page).
+struct VerificationResult: ResponseCodable, Sendable, Equatable {
+    struct Licence: Codable, Sendable, Equatable {
+        var licenceNumber: String
+        var name: String
+        var holderName: String
+        var matterName: String
+        var issuer: String
+        var validFrom: Date
+        var validUntil: Date?
+    }
+
+    var verdict: Verdict
+    /// In words, for the person at the counter.
+    var reason: String
+    var checkedAt: Date
+    var licence: Licence?
+    /// The key that sealed it, when the seal holds.
+    var keyID: String?
+    var revocation: LicenceStanding.Revocation?
+    var suspension: LicenceStanding.Suspension?
+}
+
+/// Checks presented licences against the bureau's seal keys and register.
+struct LicenceVerifier: Sendable {
+    let keyring: SealKeyring
+    let register: LicenceRegister
+    let addresses: SealAddresses
+    let bureauName: String
+
+    func verify(_ presented: JSONObject, at now: Date = Date()) async throws -> VerificationResult {
+        func result(_ verdict: Verdict, _ reason: String, keyID: String? = nil) -> VerificationResult {
+            VerificationResult(verdict: verdict, reason: reason, checkedAt: now, keyID: keyID)
+        }
+        let issuer = presented["issuer"].flatMap { $0.stringValue ?? $0.objectValue?["id"]?.stringValue }
+        guard issuer == addresses.issuerID else {
+            return result(.unknown, "Not issued by \(bureauName): the issuer is \(issuer.map { "\($0)" } ?? "missing").")
+        }
+        // The seal: the proof must verify with one of the bureau's keys, current or retired.
+        var keys: [String: Curve25519.Signing.PublicKey] = [:]
+        let proof: EddsaJcs2022.Proof
+        do {
+            let method = try EddsaJcs2022.proof(of: presented).verificationMethod
+            if let keyID = addresses.keyID(inVerificationMethod: method), let key = try await keyring.publicKey(id: keyID) {
+                keys[method] = key
+            }
+            proof = try EddsaJcs2022.verify(presented) { keys[$0] }
+        } catch let failure as EddsaJcs2022.Failure {
+            switch failure {
+            case .unknownVerificationMethod(let method):
+                return result(.forged, "Sealed with \(method), which is not a seal key of \(bureauName).")
+            case .signatureMismatch:
+                return result(.forged, "The seal does not match the content: the licence was changed after it was sealed.")
+            default:
+                return result(.forged, "The seal is missing or unreadable: \(failure).")
+            }
+        }
+        let keyID = addresses.keyID(inVerificationMethod: proof.verificationMethod)
+        guard proof.proofPurpose == "assertionMethod" else {
+            return result(.forged, "The proof is for \(proof.proofPurpose), not for issuing a licence.", keyID: keyID)
+        }
+        guard let number = presented["credentialSubject", "licenceNumber"]?.stringValue,
+              let issued = try await register.licence(number: number, at: now)
+        else {
+            return result(.unknown, "The seal holds, but the register has no such licence.", keyID: keyID)
+        }
+        // Genuine seal, but is it this very licence as the register holds it?
+        guard JSONValue.object(issued.credential) == .object(presented) else {
+            return result(.forged, "The licence differs from the register's copy of \(number).", keyID: keyID)
+        }
+        return standingResult(of: issued, keyID: keyID, at: now)
+    }
+
+    /// The verdict on a licence of the register as issued (its verification page and QR code).
+    func standingResult(of issued: IssuedLicence, keyID: String?, at now: Date = Date()) -> VerificationResult {
+        let summary = issued.summary
+        var result = VerificationResult(
+            verdict: .valid,
+            reason: "Sealed by \(bureauName) and in force.",
+            checkedAt: now,
+            licence: .init(
+                licenceNumber: issued.number,
+                name: summary.kind.name,
+                holderName: summary.holderName,
+                matterName: issued.credential["credentialSubject", "matter", "name"]?.stringValue ?? summary.matterCode,
+                issuer: bureauName,
+                validFrom: summary.validFrom,
+                validUntil: summary.validUntil
+            ),
+            keyID: keyID
+        )
+        if let revocation = issued.standing.revocation {
+            result.verdict = .revoked
+            result.reason = "Revoked: \(revocation.reason) (\(revocation.legalBasis))."
+            result.revocation = revocation
+        } else if let suspension = issued.standing.suspension {
+            result.verdict = .suspended
+            result.reason = "Suspended until \(JSONValue.formatDateTime(suspension.suspendedUntil)): \(suspension.reason) (\(suspension.legalBasis))."
+            result.suspension = suspension
+        } else if let until = summary.validUntil, until <= now {
+            result.verdict = .expired
+            result.reason = "Expired on \(JSONValue.formatDateTime(until))."
+        }
+        return result
+    }
+}

@@ -1,0 +1,230 @@
+@testable import Approval
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Messaging
+import NIOCore
+import Postgres
+import ServiceKit
+import ServiceTestSupport
+import Synchronization
+import Testing
+
+/// The time approval reads for officers' actions, set by the test: deadlines are checked against
+/// the calendar, so a test must not depend on the day it runs.
+final class TestClock: Sendable {
+    private let instant: Mutex<Date>
+
+    init(_ text: String) {
+        instant = Mutex(at(text))
+    }
+
+    func now() -> Date { instant.withLock { $0 } }
+
+    func set(_ text: String) {
+        instant.withLock { $0 = at(text) }
+    }
+}
+
+/// An instant written in Beijing time, as the calendar's expectations are.
+func at(_ text: String) -> Date {
+    // swiftlint:disable:next force_try
+    try! Date(text, strategy: .iso8601)
+}
+
+/// One approval deployment for one test: its test region, its clock, and helpers to act as
+/// intake (publishing cases) and as officers (through the HTTP API).
+struct ApprovalFixture {
+    let region: TestRegion
+    let clock: TestClock
+
+    init(clock: String = "2026-11-23T09:00:00+08:00") throws {
+        region = try TestRegion()
+        self.clock = TestClock(clock)
+    }
+
+    /// Runs approval — migrations, consumer, outbox publisher, routes — while `body` drives it.
+    func withApproval(_ body: @Sendable (any TestClientProtocol, ServiceRuntime) async throws -> Void) async throws {
+        let runtime = try await region.runtime(for: .approval)
+        // The consumer subscribes at once; its topics must be there before it does.
+        try await TopicSetup.ensure(TopicRegistry.all.map(region.topic), admin: runtime.kafkaAdmin)
+        let clock = clock
+        let app = try await buildApplication(runtime: runtime, environment: EnvironmentVariables([:]), now: { clock.now() })
+        try await app.test(.live) { client in
+            try await body(client, runtime)
+        }
+    }
+
+    // MARK: Intake's side
+
+    static let acceptedAt = "2026-11-23T09:00:00+08:00"
+
+    static func matter(
+        _ code: String, _ name: String, department: String, departmentName: String,
+        legal: Int = 20, promised: Int = 10, mode: ApprovalMode = .standard,
+        steps: [String] = [], verificationLimitDays: Int? = nil, region: String = "130100"
+    ) -> CaseSubmitted.Matter {
+        CaseSubmitted.Matter(
+            code: code, name: name, department: department, departmentName: departmentName, region: region,
+            legalLimitDays: legal, promisedLimitDays: promised, mode: mode, stepsBeforeDecision: steps,
+            verificationLimitDays: verificationLimitDays,
+            licence: LicenceKind(type: code, name: name)
+        )
+    }
+
+    static let constructionPermit = matter("construction-permit", "建筑工程施工许可证核发", department: "housing-construction", departmentName: "石家庄市住房和城乡建设局", steps: ["joint-inspection"])
+    static let planningPermit = matter("planning-permit", "建设工程规划许可证核发", department: "natural-resources", departmentName: "石家庄市自然资源和规划局")
+    static let businessLicence = matter("business-licence", "营业执照", department: "market-regulation", departmentName: "石家庄市市场监督管理局", legal: 15, promised: 3)
+
+    static func submission(_ caseNumber: String, matters: [CaseSubmitted.Matter], acceptedAt: String = acceptedAt) -> CaseSubmitted {
+        CaseSubmitted(
+            caseNumber: caseNumber,
+            region: "130100",
+            bundle: matters.count > 1 ? .init(code: "construction-start", name: "开工一件事") : nil,
+            applicant: ApplicantRecord(kind: .enterprise, name: "石家庄市安居建设有限公司", identifier: "91130100MA0CXXXX0X", account: "enterprise-88"),
+            acceptedAt: at(acceptedAt),
+            catalogueVersion: "2026.11",
+            matters: matters,
+            materials: [],
+            deficiencies: []
+        )
+    }
+
+    static func caseNumber() -> String {
+        "130100-20261123-\(String(format: "%06d", Int.random(in: 1...999_999)))"
+    }
+
+    /// How many events of `topic` for `caseNumber` approval committed to its outbox: what it will
+    /// have published, whatever the broker has delivered so far.
+    static func committed(_ topic: Topic, caseNumber: String, in runtime: ServiceRuntime) async throws -> Int {
+        try await runtime.database.query("""
+            SELECT count(*) FROM outbox WHERE event_type = \(topic.eventType) AND event_key = \(caseNumber)
+            """).decode(Int.self).first ?? 0
+    }
+
+    // MARK: Officers' side
+
+    func officer(_ department: String, subject: String? = nil, region: String = "130100") async throws -> String {
+        try await self.region.token(Principal(subject: subject ?? "officer-\(department)", role: .officer, region: region, department: department))
+    }
+}
+
+/// A task as the officers' API returns it, as much as the tests read.
+struct TaskDocument: Decodable {
+    struct Matter: Decodable {
+        var code: String
+        var mode: String
+    }
+
+    struct Clock: Decodable {
+        var legalDeadline: Date
+        var promisedDeadline: Date
+        var legalRemainingWorkingDays: Double?
+        var promisedRemainingWorkingDays: Double?
+        var suspended: Bool
+    }
+
+    struct Decision: Decodable {
+        var outcome: String
+        var legalBasis: String?
+        var decidedBy: String
+        var onTime: Bool
+    }
+
+    struct Verification: Decodable {
+        var deadline: Date
+        var state: String
+        var legalBasis: String?
+    }
+
+    struct Request: Decodable {
+        var id: String
+        var endedAt: Date?
+        var ending: String?
+    }
+
+    struct Case: Decodable {
+        var state: String
+    }
+
+    var id: String
+    var caseNumber: String
+    var state: String
+    var department: String
+    var matter: Matter
+    var deadlines: Clock
+    var nextStep: String?
+    var decision: Decision?
+    var verification: Verification?
+    var supplementRequests: [Request]
+    var `case`: Case?
+}
+
+struct TaskListDocument: Decodable {
+    var tasks: [TaskDocument]
+}
+
+struct ProblemDocument: Decodable {
+    var type: String
+    var status: Int
+    var detail: String?
+    var errors: [FieldError]?
+}
+
+extension TestClientProtocol {
+    /// Sends a request as the officer with `token`, with `body` as JSON.
+    func call(_ method: HTTPRequest.Method, _ path: String, token: String, json body: String? = nil) async throws -> TestResponse {
+        var headers: HTTPFields = [.authorization: "Bearer \(token)"]
+        if body != nil { headers[.contentType] = "application/json" }
+        return try await execute(uri: path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+    }
+
+    /// The officer's department's tasks (GET /tasks with `query`).
+    func tasks(token: String, query: String = "") async throws -> [TaskDocument] {
+        let response = try await call(.get, "/tasks\(query)", token: token)
+        #expect(response.status == .ok, "GET /tasks\(query): \(String(buffer: response.body))")
+        return (try? decodeJSON(TaskListDocument.self, response))?.tasks ?? []
+    }
+
+    /// Waits until the officer's department has `count` tasks of case `caseNumber` (the consumer
+    /// applies intake's event in its own time) and returns them.
+    func awaitTasks(token: String, caseNumber: String, count: Int = 1) async throws -> [TaskDocument] {
+        var found: [TaskDocument] = []
+        _ = try await eventually {
+            found = try await tasks(token: token, query: "?state=open,suspended,verifying,decided,revoked,withdrawn").filter { $0.caseNumber == caseNumber }
+            return found.count >= count
+        }
+        return found
+    }
+
+    func task(_ id: String, token: String) async throws -> TaskDocument? {
+        let response = try await call(.get, "/tasks/\(id)", token: token)
+        return try? decodeJSON(TaskDocument.self, response)
+    }
+}
+
+func decodeJSON<T: Decodable>(_ type: T.Type, _ response: TestResponse) throws -> T {
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    return try decoder.decode(T.self, from: Data(response.body.readableBytesView))
+}
+
+extension TestResponse {
+    var problem: ProblemDocument? {
+        guard headers[.contentType] == "application/problem+json" else { return nil }
+        return try? decodeJSON(ProblemDocument.self, self)
+    }
+}
+
+extension Envelope {
+    /// The payload, or a failed expectation.
+    func payload<T: Decodable>(_ type: T.Type) -> T? {
+        do {
+            return try decode(T.self)
+        } catch {
+            Issue.record("\(self.type) does not decode: \(error)")
+            return nil
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+@testable import Intake
+import Messaging
+import ServiceKit
+import ServiceTestSupport
+import Testing
+
+@Suite("Idempotency-Key on POST /cases")
+struct IdempotencyTests {
+    static let application = ApplicationBody.make(matter: "eia-registration-filing", materials: ["applicant-identity", "eia-registration-form"])
+
+    @Test("the same key and body returns the first response byte for byte and creates nothing new")
+    func replay() async throws {
+        try await IntakeFixture.run { intake in
+            let body = try JSONEncoder().encode(Self.application)
+            let first = try await intake.post("/cases", body: body, as: IntakeFixture.alice, idempotencyKey: "window-7-0001")
+            #expect(first.status == .created)
+            let before = try await intake.storedRows()
+            let second = try await intake.post("/cases", body: body, as: IntakeFixture.alice, idempotencyKey: "window-7-0001")
+            #expect(second.status == .created)
+            #expect(second.data == first.data)
+            #expect(second.headers[.location] == first.headers[.location])
+            #expect(second.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+            #expect(try await intake.storedRows() == before)
+            #expect(before["cases"] == 1 && before["outbox"] == 1)
+        }
+    }
+
+    @Test("the same key with a different body is a 409, and nothing is created")
+    func conflict() async throws {
+        try await IntakeFixture.run { intake in
+            _ = try await intake.post("/cases", json: Self.application, as: IntakeFixture.alice, idempotencyKey: "k-1")
+            var other = Self.application
+            other.applicant.name = "王建国"
+            other.applicant.unifiedSocialCreditCode = nil
+            other.applicant.residentIdentityNumber = "11010519491231002X"
+            let response = try await intake.post("/cases", json: other, as: IntakeFixture.alice, idempotencyKey: "k-1")
+            #expect(response.status == .conflict)
+            #expect(response.problem?.type == "urn:tongban:problem:conflict")
+            #expect(try await intake.count("cases") == 1)
+        }
+    }
+
+    @Test("keys belong to their caller, and a request without one is a 400")
+    func perCaller() async throws {
+        try await IntakeFixture.run { intake in
+            let alice = try await intake.post("/cases", json: Self.application, as: IntakeFixture.alice, idempotencyKey: "same")
+            let bob = try await intake.post("/cases", json: Self.application, as: IntakeFixture.bob, idempotencyKey: "same")
+            #expect(alice.status == .created && bob.status == .created)
+            #expect(try alice.decode(Receipt.self).caseNumber != bob.decode(Receipt.self).caseNumber)
+            let missing = try await intake.post("/cases", json: Self.application, as: IntakeFixture.alice)
+            #expect(missing.status == .badRequest)
+            #expect(missing.problem?.errors?.map(\.field) == ["Idempotency-Key"])
+        }
+    }
+}
+
+@Suite("who sees and registers cases")
+struct AccessTests {
+    static let application = ApplicationBody.make(matter: "eia-registration-filing", materials: ["applicant-identity", "eia-registration-form"])
+
+    @Test("an applicant sees only their own cases: another's case and its materials answer 404, and their list is their own")
+    func applicantsOwnCases() async throws {
+        try await IntakeFixture.run { intake in
+            let alices = try await intake.applyAccepted(Self.application, as: IntakeFixture.alice)
+            let bobs = try await intake.applyAccepted(Self.application, as: IntakeFixture.bob)
+            #expect(try await intake.get("/cases/\(alices.caseNumber)", as: IntakeFixture.bob).status == .notFound)
+            #expect(try await intake.get(alices.materials[0].location, as: IntakeFixture.bob).status == .notFound)
+            #expect(try await intake.post("/cases/\(alices.caseNumber)/withdrawal", json: ["reason": "x"], as: IntakeFixture.bob).status == .notFound)
+
+            let list = try await intake.get("/cases", as: IntakeFixture.bob).decode(CaseListDocument.self)
+            #expect(list.cases.map(\.caseNumber) == [bobs.caseNumber])
+
+            let content = try await intake.get(alices.materials[1].location, as: IntakeFixture.alice)
+            #expect(content.status == .ok)
+            #expect(content.headers[.contentType] == "application/pdf")
+            #expect(sha256Hex(content.data) == alices.materials[1].sha256)
+        }
+    }
+
+    @Test("a clerk registers for anyone at their region's window and reads the region's cases; other regions' clerks and other roles are refused")
+    func clerksAndOthers() async throws {
+        try await IntakeFixture.run { intake in
+            var walkIn = Self.application
+            walkIn.applicant.account = "applicant-carol"
+            let receipt = try await intake.applyAccepted(walkIn, as: IntakeFixture.clerk)
+            #expect(receipt.applicant.account == "applicant-carol")
+            #expect(try await intake.get("/cases/\(receipt.caseNumber)", as: Principal(subject: "applicant-carol", role: .applicant)).status == .ok)
+            #expect(try await intake.get("/cases/\(receipt.caseNumber)", as: IntakeFixture.clerk).status == .ok)
+            #expect(try await intake.get("/cases", as: IntakeFixture.clerk).decode(CaseListDocument.self).cases.count == 1)
+
+            let beijingClerk = Principal(subject: "clerk-bj", role: .clerk, region: "110100")
+            #expect(try await intake.apply(Self.application, as: beijingClerk).status == .forbidden)
+            #expect(try await intake.get("/cases/\(receipt.caseNumber)", as: beijingClerk).status == .forbidden)
+            for other in [
+                Principal(subject: "officer-1", role: .officer, region: "130100", department: "ecology-environment"),
+                Principal(subject: "supervisor-1", role: .supervisor),
+            ] {
+                #expect(try await intake.apply(Self.application, as: other).status == .forbidden)
+                #expect(try await intake.get("/cases", as: other).status == .forbidden)
+            }
+            #expect(try await intake.post("/cases", json: Self.application, as: nil, idempotencyKey: "x").status == .unauthorized)
+            #expect(try await intake.count("cases") == 1)
+        }
+    }
+
+    @Test("an officer reads a case and its materials only once approval opened a task for their department")
+    func officersHandlingIt() async throws {
+        try await IntakeFixture.run { intake in
+            let receipt = try await intake.applyAccepted(Self.application)
+            let officer = Principal(subject: "officer-9", role: .officer, region: "130100", department: "ecology-environment")
+            let otherDepartment = Principal(subject: "officer-3", role: .officer, region: "130100", department: "health")
+            #expect(try await intake.get(receipt.materials[0].location, as: officer).status == .forbidden)
+
+            _ = try await intake.region.publish(ApprovalScript.tasksOpened(receipt), to: .tasksOpened, key: receipt.caseNumber)
+            #expect(try await eventually { try await intake.get(receipt.materials[0].location, as: officer).status == .ok })
+            #expect(try await intake.get("/cases/\(receipt.caseNumber)", as: officer).status == .ok)
+            #expect(try await intake.get(receipt.materials[0].location, as: otherDepartment).status == .forbidden)
+        }
+    }
+}
+
+struct CaseListDocument: Decodable {
+    struct Summary: Decodable {
+        var caseNumber: String
+        var status: String
+    }
+
+    var cases: [Summary]
+    var next: String?
+}

@@ -1,0 +1,258 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+@testable import Intake
+import Messaging
+import NIOCore
+import Postgres
+import ServiceKit
+import ServiceTestSupport
+import Testing
+
+/// One intake service of its own test region, served over real HTTP with its outbox publisher and
+/// its consumer running; tests talk to it as the window's terminal or an applicant's portal would.
+struct IntakeFixture: Sendable {
+    let region: TestRegion
+    let runtime: ServiceRuntime
+    let client: any TestClientProtocol
+
+    static let alice = Principal(subject: "applicant-alice", role: .applicant)
+    static let bob = Principal(subject: "applicant-bob", role: .applicant)
+    static let clerk = Principal(subject: "clerk-07", role: .clerk, region: "130100")
+
+    /// Runs `body` against a fresh intake; `environment` adds intake's own variables.
+    static func run(environment: [String: String] = [:], _ body: @Sendable (IntakeFixture) async throws -> Void) async throws {
+        let region = try TestRegion()
+        let runtime = try await region.runtime(for: .intake, environment: environment)
+        // The consumer subscribes at once; its topics must be there before it does.
+        try await TopicSetup.ensure(TopicRegistry.all.map(region.topic), admin: runtime.kafkaAdmin)
+        let settings = try IntakeSettings(region: runtime.configuration.region, environment: EnvironmentVariables(environment))
+        let app = try await buildApplication(runtime: runtime, settings: settings)
+        try await app.test(.live) { client in
+            try await body(IntakeFixture(region: region, runtime: runtime, client: client))
+        }
+    }
+
+    // MARK: Talking HTTP
+
+    func headers(_ principal: Principal?, idempotencyKey: String? = nil) async throws -> HTTPFields {
+        var fields: HTTPFields = [.contentType: "application/json"]
+        if let principal { fields[.authorization] = "Bearer \(try await region.token(principal))" }
+        if let idempotencyKey { fields[HTTPField.Name("Idempotency-Key")!] = idempotencyKey }
+        return fields
+    }
+
+    func get(_ path: String, as principal: Principal?) async throws -> TestResponse {
+        try await client.execute(uri: path, method: .get, headers: try await headers(principal))
+    }
+
+    func post(_ path: String, body: Data, as principal: Principal?, idempotencyKey: String? = nil) async throws -> TestResponse {
+        try await client.execute(uri: path, method: .post, headers: try await headers(principal, idempotencyKey: idempotencyKey), body: ByteBuffer(bytes: body))
+    }
+
+    func post(_ path: String, json: some Encodable, as principal: Principal?, idempotencyKey: String? = nil) async throws -> TestResponse {
+        try await post(path, body: try JSONEncoder().encode(json), as: principal, idempotencyKey: idempotencyKey)
+    }
+
+    /// POST /cases with a fresh Idempotency-Key.
+    func apply(_ application: ApplicationBody, as principal: Principal = alice) async throws -> TestResponse {
+        try await post("/cases", json: application, as: principal, idempotencyKey: UUID().uuidString)
+    }
+
+    /// Applies and returns the receipt; the application must be accepted.
+    func applyAccepted(_ application: ApplicationBody, as principal: Principal = alice, sourceLocation: SourceLocation = #_sourceLocation) async throws -> Receipt {
+        let response = try await apply(application, as: principal)
+        #expect(response.status == .created, "\(response.text)", sourceLocation: sourceLocation)
+        return try response.decode(Receipt.self)
+    }
+
+    func caseView(_ number: String, as principal: Principal = alice) async throws -> CaseDocument {
+        let response = try await get("/cases/\(number)", as: principal)
+        #expect(response.status == .ok, "\(response.text)")
+        return try response.decode(CaseDocument.self)
+    }
+
+    // MARK: Looking into intake's schema
+
+    func count(_ table: String) async throws -> Int {
+        try await runtime.database.query("SELECT count(*) FROM \(identifier: table)").decode(Int.self)[0]
+    }
+
+    /// Cases, materials and unpublished or published events: what a refused request must not leave.
+    func storedRows() async throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for table in ["cases", "materials", "deficiencies", "timeline", "outbox", "idempotency_keys"] {
+            counts[table] = try await count(table)
+        }
+        return counts
+    }
+}
+
+// MARK: What a client sends
+
+struct ApplicationBody: Encodable, Sendable {
+    struct Applicant: Encodable, Sendable {
+        var name: String
+        var residentIdentityNumber: String?
+        var unifiedSocialCreditCode: String?
+        var account: String?
+    }
+
+    struct Site: Encodable, Sendable {
+        var divisionCode: String
+        var address: String
+    }
+
+    struct Commitment: Encodable, Sendable {
+        var matterCode: String
+    }
+
+    var matter: String?
+    var bundle: String?
+    var applicant: Applicant
+    var site: Site?
+    var materials: [MaterialBody]
+    var commitments: [Commitment]?
+
+    static let person = Applicant(name: "王建国", residentIdentityNumber: "11010519491231002X")
+    static let enterprise = Applicant(name: "石家庄华北精工机械有限公司", unifiedSocialCreditCode: "91350100M000100Y43")
+
+    /// An application for `matter` or `bundle` with `materials` (catalogue codes).
+    static func make(matter: String? = nil, bundle: String? = nil, applicant: Applicant = enterprise, materials: [String], commitments: [String]? = nil) -> ApplicationBody {
+        ApplicationBody(
+            matter: matter, bundle: bundle, applicant: applicant,
+            site: Site(divisionCode: "130102", address: "石家庄市长安区中山东路 88 号"),
+            materials: materials.map { MaterialBody.document($0) },
+            commitments: commitments?.map(Commitment.init)
+        )
+    }
+}
+
+struct MaterialBody: Encodable, Sendable {
+    var code: String
+    var mediaType: String
+    var contentBase64: String
+    var sha256: String
+    var fileName: String?
+
+    /// A small PDF-like document for `code`, with its true SHA-256.
+    static func document(_ code: String, content: Data? = nil) -> MaterialBody {
+        let bytes = content ?? Data("%PDF-1.7\n% \(code) 扫描件\n%%EOF\n".utf8)
+        return MaterialBody(code: code, mediaType: "application/pdf", contentBase64: bytes.base64EncodedString(), sha256: sha256Hex(bytes), fileName: "\(code).pdf")
+    }
+}
+
+func sha256Hex(_ data: Data) -> String {
+    SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+}
+
+/// Every material of the sample catalogue's restaurant bundle, and the four permits'.
+enum SampleMaterials {
+    static let restaurantMandatory = [
+        "applicant-identity", "company-registration-application", "articles-of-association", "premises-proof",
+        "food-business-application", "food-premises-layout", "hygiene-licence-application",
+    ]
+    static let restaurantTolerable = ["food-safety-rules", "food-safety-manager"]
+    static let fourPermitsMandatory = [
+        "applicant-identity", "land-transfer-contract", "land-price-receipt", "cadastral-survey", "land-planning-application",
+        "project-filing-certificate", "project-planning-application", "design-scheme", "site-plan",
+        "construction-permit-application", "construction-contract", "funding-commitment",
+    ]
+    static let fourPermitsTolerable = ["deed-tax-receipt", "authorisation-letter", "drawing-review-certificate", "quality-safety-supervision"]
+}
+
+// MARK: What a client reads
+
+struct Receipt: Decodable {
+    struct Matter: Decodable {
+        var code: String
+        var department: String
+        var region: String
+        var mode: String
+        var licence: LicenceKind?
+    }
+
+    var caseNumber: String
+    var outcome: String
+    var status: String
+    var acceptedAt: String
+    var catalogueVersion: String
+    var bundle: CaseSubmitted.Bundle?
+    var applicant: ApplicantRecord
+    var matters: [Matter]
+    var materials: [MaterialReference]
+    var deficiencies: [CaseSubmitted.Deficiency]
+    var commitments: [CaseSubmitted.Commitment]
+}
+
+struct CaseDocument: Decodable {
+    struct Matter: Decodable {
+        struct Task: Decodable {
+            var taskID: String
+            var status: String
+        }
+
+        var code: String
+        var handedOver: Bool
+        var task: Task?
+    }
+
+    struct Deficiency: Decodable {
+        var materialCode: String
+        var dueBy: String
+        var suppliedAt: String?
+    }
+
+    struct Entry: Decodable {
+        var at: String
+        var kind: String
+        var summary: String
+        var status: String
+    }
+
+    var caseNumber: String
+    var status: String
+    var matters: [Matter]
+    var materials: [MaterialReference]
+    var deficiencies: [Deficiency]
+    var licences: [LicenceSummary]
+    var timeline: [Entry]
+}
+
+/// The problem+json body, as a client reads it.
+struct ProblemDocument: Decodable {
+    struct Missing: Decodable, Equatable {
+        var kind: String
+        var matterCode: String
+        var code: String
+    }
+
+    var type: String
+    var status: Int
+    var detail: String?
+    var errors: [FieldError]?
+    var missing: [Missing]?
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+    var data: Data { Data(body.readableBytesView) }
+
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard let date = Envelope.parseTime(text) else { throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: text)) }
+            return date
+        }
+        return try decoder.decode(T.self, from: data)
+    }
+
+    /// The body as problem details, when it is problem+json.
+    var problem: ProblemDocument? {
+        guard headers[.contentType] == "application/problem+json" else { return nil }
+        return try? decode(ProblemDocument.self)
+    }
+}

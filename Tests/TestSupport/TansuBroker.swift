@@ -1,0 +1,95 @@
+import Foundation
+import Synchronization
+
+/// A Tansu broker of the test's own (say, a partner region's Kafka cluster), on a free port, started
+/// the way Scripts/lib/infra.sh starts the shared one. It keeps everything in memory: `stop()` then
+/// `start()` is a broker that lost every topic, on the same address. Only this broker is ever
+/// signalled, by its own process id; it is killed when the value goes away.
+public final class TansuBroker: Sendable {
+    public let port: Int
+    private let process = Mutex<ChildProcess?>(nil)
+
+    public var bootstrapServers: String { "127.0.0.1:\(port)" }
+
+    /// The Tansu binary Scripts/setup.sh installed.
+    public static var executable: String {
+        let local = ProcessInfo.processInfo.environment["TONGBAN_LOCAL_DIR"]
+            ?? LocalInfrastructure.repositoryRoot.appendingPathComponent(".local").path
+        return local + "/tools/bin/tansu"
+    }
+
+    /// Starts a broker on a port nobody listens on, and waits until it answers.
+    public init() async throws {
+        port = try freePort()
+        try await start()
+    }
+
+    /// Starts the broker (again) on its port and waits until it takes connections.
+    public func start() async throws {
+        let address = "tcp://127.0.0.1:\(port)"
+        let child = try ChildProcess(executable: Self.executable, arguments: [
+            "broker", "--listener-url", address, "--advertised-listener-url", address, "--storage-engine", "memory://tansu/",
+        ])
+        process.withLock { $0 = child }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if !child.isRunning {
+                throw InfrastructureError(description: "tansu on port \(port) exited: \(child.errorLines.suffix(5).joined(separator: "\n"))")
+            }
+            if acceptsConnections(port: port) { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw InfrastructureError(description: "tansu on port \(port) did not start within 30 s")
+    }
+
+    /// Stops the broker (SIGTERM, then SIGKILL if it lingers) and waits for it to exit.
+    public func stop() async throws {
+        guard let child = process.withLock({ current in defer { current = nil }; return current }) else { return }
+        child.signal(SIGTERM)
+        do {
+            _ = try await child.waitForExit(timeout: .seconds(10))
+        } catch {
+            child.signal(SIGKILL)
+            _ = try await child.waitForExit(timeout: .seconds(10))
+        }
+    }
+
+    deinit {
+        process.withLock { $0 = nil }
+    }
+}
+
+/// A TCP port on 127.0.0.1 that nothing listens on right now (the kernel's pick).
+func freePort() throws -> Int {
+    let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard socket >= 0 else { throw InfrastructureError(description: "socket() failed: \(errno)") }
+    defer { close(socket) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0 else { throw InfrastructureError(description: "bind() failed: \(errno)") }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let named = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
+    }
+    guard named == 0 else { throw InfrastructureError(description: "getsockname() failed: \(errno)") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// Whether something accepts TCP connections on 127.0.0.1:`port`.
+func acceptsConnections(port: Int) -> Bool {
+    let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard socket >= 0 else { return false }
+    defer { close(socket) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = UInt16(port).bigEndian
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    } == 0
+}
