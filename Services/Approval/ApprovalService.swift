@@ -26,7 +26,7 @@ func buildApplication(
     let region = runtime.configuration.region.value
     let calendar = try WorkingCalendar.load(
         region: region,
-        directory: environment.values["TONGBAN_CALENDAR_DIR"].map { URL(fileURLWithPath: $0, isDirectory: true) }
+        directory: environment.calendarDirectory
     )
     try await runtime.migrate(ApprovalMigrations.all)
     let workflow = ApprovalWorkflow(

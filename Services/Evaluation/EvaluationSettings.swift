@@ -64,7 +64,7 @@ struct EvaluationSettings: Sendable {
             ratingWindowDays: try environment.integer("TONGBAN_RATING_WINDOW_DAYS", default: 30, in: 1...3650),
             rectificationWorkingDays: try environment.integer("TONGBAN_RECTIFICATION_WORKING_DAYS", default: 15, in: 1...250),
             scanInterval: .milliseconds(try environment.integer("TONGBAN_SUPERVISION_SCAN_MS", default: 30000, in: 10...3_600_000)),
-            calendars: try Calendars(region: region.value, directory: environment.values["TONGBAN_CALENDAR_DIR"].map { URL(fileURLWithPath: $0, isDirectory: true) }),
+            calendars: try Calendars(region: region.value, directory: environment.calendarDirectory),
             now: now
         )
     }

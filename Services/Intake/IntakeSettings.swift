@@ -38,7 +38,7 @@ struct IntakeSettings: Sendable {
         }
         self.init(
             catalogue: catalogue,
-            calendar: try WorkingCalendar.load(region: region.value, directory: environment.values["TONGBAN_CALENDAR_DIR"].map { URL(fileURLWithPath: $0, isDirectory: true) }),
+            calendar: try WorkingCalendar.load(region: region.value, directory: environment.calendarDirectory),
             maximumMaterialBytes: try environment.integer("TONGBAN_MAX_MATERIAL_BYTES", default: Self.defaultMaximumMaterialBytes, in: 1...(256 * 1024 * 1024)),
             maximumApplicationBytes: try environment.integer("TONGBAN_MAX_APPLICATION_BYTES", default: Self.defaultMaximumApplicationBytes, in: (64 * 1024)...(1024 * 1024 * 1024))
         )

@@ -1,5 +1,5 @@
 public import Domain
-import Foundation
+public import Foundation
 public import Kafka
 public import Logging
 
@@ -142,6 +142,13 @@ public struct EnvironmentVariables: Sendable {
             throw ConfigurationError(variable: name, problem: "\(value) is outside \(range.lowerBound)...\(range.upperBound)")
         }
         return value
+    }
+
+    /// TONGBAN_CALENDAR_DIR: a folder of working-day calendar files (`<region>.json`) used instead of
+    /// those that ship in Shared/Domain/Calendars; nil when unset. Every service that reckons
+    /// working days reads it here.
+    public var calendarDirectory: URL? {
+        values["TONGBAN_CALENDAR_DIR"].map { URL(fileURLWithPath: $0, isDirectory: true) }
     }
 
     /// A PostgreSQL identifier of our own making: lower-case letters, digits and underscores.
