@@ -168,15 +168,7 @@ struct CaseList: Encodable, Sendable {
 /// Intake's JSON: RFC 3339 times with milliseconds (as in the events), keys sorted so that a
 /// response stored for an Idempotency-Key is exactly what the client got.
 enum IntakeJSON {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(Envelope.formatTime(date))
-        }
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+    static var encoder: JSONEncoder { Envelope.encoder }
 
     static func encode(_ value: some Encodable) throws -> Data {
         try encoder.encode(value)

@@ -86,7 +86,9 @@ public struct Envelope: Sendable, Equatable {
         self.init(id: try header("ce_id"), source: try header("ce_source"), type: try header("ce_type"), time: time, key: keyText, data: value)
     }
 
-    static let encoder: JSONEncoder = {
+    /// Tongban's one JSON encoding, for event payloads and HTTP bodies alike: instants in RFC 3339
+    /// (UTC, milliseconds), keys sorted, so the same value always encodes to the same bytes.
+    public static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
