@@ -32,12 +32,6 @@ struct RelayService {
 /// inbox consumer (inbound), one delivery loop per partner and the housekeeping, beside the
 /// operator's routes.
 func buildApplication(runtime: ServiceRuntime, relay: RelayConfiguration, now: @escaping @Sendable () -> Date = Date.init) async throws -> some ApplicationProtocol {
-    var runtime = runtime
-    // A consumer that subscribed before its topic existed (or before a broker that lost everything
-    // got it back) sees it at the next metadata refresh: every few seconds, not librdkafka's five minutes.
-    if runtime.configuration.kafkaSettings["topic.metadata.refresh.interval.ms"] == nil {
-        runtime.configuration.kafkaSettings["topic.metadata.refresh.interval.ms"] = "5000"
-    }
     try await runtime.migrate(RelayMigrations.all)
     // The inbox exists before anyone reads it or a partner writes to it; if the broker is away now,
     // the topic provisioner creates it later.
