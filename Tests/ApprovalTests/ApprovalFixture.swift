@@ -95,6 +95,14 @@ struct ApprovalFixture {
         "130100-20261123-\(String(format: "%06d", Int.random(in: 1...999_999)))"
     }
 
+    /// `caseNumber`'s events on `topic` once the first has arrived (however long a loaded broker
+    /// takes), with any other that follows within a few seconds: a test expecting exactly one sees a
+    /// duplicate, and a slow broker cannot make it see none.
+    func eventsAfterTheFirst(on topic: Topic, caseNumber: String) async throws -> [Envelope] {
+        guard try await region.events(on: topic, key: caseNumber, count: 1).count == 1 else { return [] }
+        return try await region.events(on: topic, key: caseNumber, count: 2, timeout: .seconds(8))
+    }
+
     /// How many events of `topic` for `caseNumber` approval committed to its outbox: what it will
     /// have published, whatever the broker has delivered so far.
     static func committed(_ topic: Topic, caseNumber: String, in runtime: ServiceRuntime) async throws -> Int {

@@ -64,7 +64,7 @@ struct ApprovalServiceTests {
             #expect(housingDecision.status == .ok)
 
             // Exactly one bundle decision, carrying all three, decided when the third one was.
-            let bundles = try await fixture.region.events(on: .bundleDecided, key: caseNumber, count: 2, timeout: .seconds(8))
+            let bundles = try await fixture.eventsAfterTheFirst(on: .bundleDecided, caseNumber: caseNumber)
             #expect(bundles.count == 1)
             #expect(try await ApprovalFixture.committed(.bundleDecided, caseNumber: caseNumber, in: runtime) == 1)
             let bundle = try #require(bundles.first?.payload(BundleDecided.self))
@@ -282,7 +282,7 @@ struct ApprovalServiceTests {
             let market = try await fixture.officer("market-regulation")
             #expect(try await client.tasks(token: resources).filter { $0.caseNumber == caseNumber }.count == 1)
             #expect(try await client.tasks(token: market).filter { $0.caseNumber == caseNumber }.count == 1)
-            let opened = try await fixture.region.events(on: .tasksOpened, key: caseNumber, count: 2, timeout: .seconds(8))
+            let opened = try await fixture.eventsAfterTheFirst(on: .tasksOpened, caseNumber: caseNumber)
             #expect(opened.count == 1)
             #expect(try await ApprovalFixture.committed(.tasksOpened, caseNumber: caseNumber, in: runtime) == 1)
         }
@@ -340,7 +340,7 @@ struct ApprovalServiceTests {
                     return try await group.reduce(into: []) { $0.append($1) }
                 }
                 #expect(statuses == [.ok, .ok])
-                let bundles = try await fixture.region.events(on: .bundleDecided, key: caseNumber, count: 2, timeout: .seconds(8))
+                let bundles = try await fixture.eventsAfterTheFirst(on: .bundleDecided, caseNumber: caseNumber)
                 #expect(bundles.count == 1)
                 #expect(try await ApprovalFixture.committed(.bundleDecided, caseNumber: caseNumber, in: runtime) == 1)
                 #expect(bundles.first?.payload(BundleDecided.self)?.decisions.count == 2)
