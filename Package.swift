@@ -110,6 +110,14 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // How users talk to the services over HTTP: the demo, the benchmark and whole-system tests.
+        .target(
+            name: "TongbanClient",
+            dependencies: ["Messaging", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Shared/Client",
+            swiftSettings: strict
+        ),
+
         service(
             "Intake",
             dependencies: ["Domain", "Messaging", "Postgres", "Kafka", .product(name: "Crypto", package: "swift-crypto")],
@@ -129,7 +137,7 @@ let package = Package(
         .executableTarget(
             name: "CLI",
             dependencies: [
-                "ServiceKit", "Messaging", "Postgres", "Kafka", "Signing", argumentParser, logging,
+                "ServiceKit", "Messaging", "Postgres", "Kafka", "Signing", "TongbanClient", "Domain", argumentParser, logging,
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Services/CLI",
@@ -150,7 +158,7 @@ let package = Package(
         ),
         .target(
             name: "ServiceTestSupport",
-            dependencies: ["ServiceKit", "Messaging", "Kafka", "Postgres", "TestSupport", logging],
+            dependencies: ["ServiceKit", "Messaging", "Kafka", "Postgres", "TestSupport", "TongbanClient", logging],
             path: "Tests/ServiceTestSupport",
             swiftSettings: strict
         ),
@@ -204,7 +212,7 @@ let package = Package(
         .testTarget(
             name: "IntakeTests",
             dependencies: [
-                "Intake", "ServiceTestSupport", "ServiceKit", "Messaging", "Domain", "TestSupport", hummingbird, logging,
+                "Intake", "ServiceTestSupport", "ServiceKit", "Messaging", "Domain", "TestSupport", "TongbanClient", hummingbird, logging,
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

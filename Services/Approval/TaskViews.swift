@@ -114,6 +114,8 @@ struct TaskView: ResponseEncodable {
         matter = Matter(code: task.matter.code, name: task.matter.name, mode: task.matter.mode, stepsBeforeDecision: task.matter.stepsBeforeDecision, licence: task.matter.licence)
         bundle = submission?.bundle
         applicant = submission.map { Applicant(kind: $0.applicant.kind, name: $0.applicant.name, identifier: $0.applicant.identifier) }
+        // The list shows it too: an officer sees at once which cases a partner region handed over (跨省通办).
+        handedOverFrom = submission?.handedOverFrom
         acceptedAt = task.acceptedAt
         claimedBy = task.claimedBy
         claimedAt = task.claimedAt
@@ -156,7 +158,6 @@ struct TaskView: ResponseEncodable {
         let submission = approvalCase.submission
         materials = submission.materials
         deficiencies = submission.deficiencies.filter { $0.matterCode == matter.code }
-        handedOverFrom = submission.handedOverFrom
         let clocks = tasks.map { task in
             task.deadlines(workflow.calendar, asOf: task.decision?.decidedAt ?? now)
         }

@@ -150,8 +150,8 @@ struct CaseEvents: Sendable {
     }
 
     /// A partner region reported on a case this window handed over (异地代收代办): on the timeline,
-    /// and its licences join the case's. A case whose every matter the partner handles is decided
-    /// and completed by the partner's word; a split bundle (多地联办) by the home region's events.
+    /// and its licences join the case's. Its part of the case is decided, or done, by its word; the
+    /// case is done when every part is (多地联办: the home region's events decide the home part).
     func apply(_ event: PartnerUpdate, on connection: PostgresConnection) async throws {
         let number = try await requireCase(event.caseNumber, on: connection)
         if event.kind == .result {
@@ -160,13 +160,12 @@ struct CaseEvents: Sendable {
                 WHERE number = \(number)
                 """)
         }
-        if let submitted = try await repository.submission(number, on: connection), submitted.matters.allSatisfy({ $0.region != submitted.region }) {
-            if event.status == .decided || event.kind == .result {
-                _ = try await connection.query("UPDATE cases SET decided_at = COALESCE(decided_at, \(event.occurredAt)) WHERE number = \(number)")
-            }
-            if event.kind == .result {
-                _ = try await connection.query("UPDATE cases SET licences_issued_at = \(event.occurredAt) WHERE number = \(number)")
-            }
+        if event.status == .decided || event.kind == .result {
+            _ = try await connection.query("""
+                UPDATE partner_parts SET decided_at = COALESCE(decided_at, \(event.occurredAt)),
+                    completed_at = CASE WHEN \(event.kind == .result) THEN COALESCE(completed_at, \(event.occurredAt)) ELSE completed_at END
+                WHERE case_number = \(number) AND region = \(event.partnerRegion)
+                """)
         }
         var details: [String] = []
         let matters = event.matters.map { matter in

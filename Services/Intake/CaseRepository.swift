@@ -89,6 +89,9 @@ struct CaseRepository: Sendable {
             VALUES (\(submitted.caseNumber), \(submitted.region), \(submitted.applicant.account), \(registeredBy), \(role), \(status.rawValue),
                     \(submitted.acceptedAt), \(try site.map(PostgresJSONB.init)), \(try PostgresJSONB(submitted)))
             """)
+        for region in Set(submitted.matters.map(\.region)).subtracting([submitted.region]).sorted() {
+            _ = try await connection.query("INSERT INTO partner_parts (case_number, region) VALUES (\(submitted.caseNumber), \(region))")
+        }
         for deficiency in submitted.deficiencies {
             _ = try await connection.query("""
                 INSERT INTO deficiencies (case_number, matter_code, material_code, name, due_by)
@@ -321,18 +324,24 @@ struct CaseRepository: Sendable {
     }
 
     /// Recomputes the case's status from what happened to it, whatever order the events came in.
+    /// A case is decided, and completed, when its home part is (if it has one: `decided_at`,
+    /// `licences_issued_at`) and every partner region's part is.
     @discardableResult
     func refreshStatus(_ number: String, on connection: PostgresConnection) async throws -> CaseStatus {
         let status = try await connection.query("""
             UPDATE cases SET status = CASE
                 WHEN withdrawn_at IS NOT NULL THEN 'withdrawn'
-                WHEN licences_issued_at IS NOT NULL THEN 'completed'
-                WHEN decided_at IS NOT NULL THEN 'decided'
+                WHEN (licences_issued_at IS NOT NULL OR NOT home.has_matters)
+                     AND NOT EXISTS (SELECT 1 FROM partner_parts p WHERE p.case_number = cases.number AND p.completed_at IS NULL) THEN 'completed'
+                WHEN (decided_at IS NOT NULL OR NOT home.has_matters)
+                     AND NOT EXISTS (SELECT 1 FROM partner_parts p WHERE p.case_number = cases.number AND p.decided_at IS NULL) THEN 'decided'
                 WHEN EXISTS (SELECT 1 FROM supplement_requests r WHERE r.case_number = cases.number AND r.answered_at IS NULL) THEN 'awaiting-supplement'
                 WHEN EXISTS (SELECT 1 FROM tasks t WHERE t.case_number = cases.number) THEN 'under-review'
                 WHEN EXISTS (SELECT 1 FROM deficiencies d WHERE d.case_number = cases.number AND d.supplied_at IS NULL) THEN 'accepted-with-deficiency'
                 ELSE 'accepted'
             END
+            FROM (SELECT EXISTS (SELECT 1 FROM cases c, jsonb_array_elements(c.submission->'matters') m
+                                 WHERE c.number = \(number) AND m->>'region' = c.region) AS has_matters) AS home
             WHERE number = \(number)
             RETURNING status
             """).decode(String.self).first

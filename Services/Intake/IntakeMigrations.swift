@@ -2,7 +2,7 @@ import Postgres
 
 /// Intake's schema. Messaging's tables are version 1.
 enum IntakeMigrations {
-    static let all = [cases]
+    static let all = [cases, partnerParts]
 
     static let cases = PostgresMigration(version: 2, name: "cases, materials, timeline, idempotency keys", sql: """
         CREATE TABLE case_sequences (
@@ -109,5 +109,20 @@ enum IntakeMigrations {
             created_at timestamptz NOT NULL DEFAULT now(),
             PRIMARY KEY (caller, key)
         );
+        """)
+
+    /// The parts of a case that partner regions handle (异地代收代办, 多地联办): the case is decided and
+    /// completed only when the home part and every partner's part are.
+    static let partnerParts = PostgresMigration(version: 3, name: "partner regions' parts of a case", sql: """
+        CREATE TABLE partner_parts (
+            case_number text NOT NULL REFERENCES cases (number),
+            region text NOT NULL,
+            decided_at timestamptz,
+            completed_at timestamptz,
+            PRIMARY KEY (case_number, region)
+        );
+        INSERT INTO partner_parts (case_number, region)
+            SELECT DISTINCT c.number, m->>'region' FROM cases c, jsonb_array_elements(c.submission->'matters') m
+            WHERE m->>'region' <> c.region;
         """)
 }

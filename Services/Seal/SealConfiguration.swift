@@ -48,7 +48,7 @@ struct SealConfiguration: Sendable {
 
     /// The bureaus Tongban knows by code; elsewhere the operator names it.
     static func defaultBureauName(region: String) -> String {
-        ["130100": "石家庄市行政审批局", "110000": "北京市政务服务管理局", "440300": "深圳市政务服务数据管理局"][region]
+        ["130100": "石家庄市行政审批局", "110000": "北京市政务服务管理局", "110100": "北京市政务服务管理局", "440300": "深圳市政务服务数据管理局"][region]
             ?? "\(region) 行政审批局"
     }
 }

@@ -98,7 +98,8 @@ public struct Envelope: Sendable, Equatable {
         return encoder
     }()
 
-    static let decoder: JSONDecoder = {
+    /// Reads what `encoder` writes, and RFC 3339 instants with or without fractions.
+    public static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()

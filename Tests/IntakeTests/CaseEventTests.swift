@@ -8,6 +8,7 @@ import ServiceKit
 import ServiceTestSupport
 import TestSupport
 import Testing
+import TongbanClient
 
 /// Approval's and seal's events for a case, as those services would publish them.
 enum ApprovalScript {
@@ -40,7 +41,7 @@ struct CaseEventTests {
     @Test("a submitted case's event, read from the topic with kcat, is a CloudEvent that satisfies the topic's schema in Docs/asyncapi.yaml")
     func kcatReadsTheEvent() async throws {
         try await IntakeFixture.run { intake in
-            let receipt = try await intake.applyAccepted(ApplicationBody.make(
+            let receipt = try await intake.applyAccepted(ApplicationRequest.make(
                 bundle: "restaurant-opening", materials: SampleMaterials.restaurantMandatory, commitments: ["public-place-hygiene-licence"]
             ))
             var message: KcatMessage?
@@ -73,7 +74,7 @@ struct CaseEventTests {
     @Test("approval's and seal's events build the case's timeline: review, supplement (补正), decisions, licences")
     func timeline() async throws {
         try await IntakeFixture.run { intake in
-            let receipt = try await intake.applyAccepted(ApplicationBody.make(
+            let receipt = try await intake.applyAccepted(ApplicationRequest.make(
                 bundle: "restaurant-opening",
                 materials: SampleMaterials.restaurantMandatory + SampleMaterials.restaurantTolerable,
                 commitments: ["public-place-hygiene-licence"]
@@ -91,7 +92,7 @@ struct CaseEventTests {
             _ = try await intake.region.publish(request, to: .supplementRequested, key: number)
             #expect(try await eventually { try await intake.caseView(number).status == "awaiting-supplement" })
 
-            let supply = try await intake.post("/cases/\(number)/supplements", json: ["materials": [MaterialBody.document("kitchen-photos")]], as: IntakeFixture.alice)
+            let supply = try await intake.post("/cases/\(number)/supplements", json: ["materials": [MaterialUpload.document("kitchen-photos")]], as: IntakeFixture.alice)
             #expect(supply.status == .created, "\(supply.text)")
             let supplemented = try #require(try await intake.region.events(on: .materialsSupplemented, key: number).first).decode(MaterialsSupplemented.self)
             #expect(supplemented.answers == ["req-1"])
@@ -135,7 +136,7 @@ struct CaseEventTests {
     @Test("withdrawal: the case is closed, its event published once, and a second withdrawal is a 409")
     func withdrawal() async throws {
         try await IntakeFixture.run { intake in
-            let receipt = try await intake.applyAccepted(ApplicationBody.make(matter: "eia-registration-filing", materials: ["applicant-identity", "eia-registration-form"]))
+            let receipt = try await intake.applyAccepted(ApplicationRequest.make(matter: "eia-registration-filing", materials: ["applicant-identity", "eia-registration-form"]))
             let response = try await intake.post("/cases/\(receipt.caseNumber)/withdrawal", json: ["reason": "项目选址调整"], as: IntakeFixture.alice)
             #expect(response.status == .ok)
             #expect(try await intake.caseView(receipt.caseNumber).status == "withdrawn")
@@ -148,7 +149,7 @@ struct CaseEventTests {
     @Test("a case handed over to the partner region follows the partner's updates to its licences, which join the case")
     func partnerUpdates() async throws {
         try await IntakeFixture.run { intake in
-            let receipt = try await intake.applyAccepted(ApplicationBody.make(
+            let receipt = try await intake.applyAccepted(ApplicationRequest.make(
                 matter: "beijing-construction-qualification-transfer",
                 materials: ["applicant-identity", "qualification-application", "qualification-certificate", "registered-staff-proof"]
             ))

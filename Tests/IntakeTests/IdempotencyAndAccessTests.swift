@@ -6,10 +6,11 @@ import Messaging
 import ServiceKit
 import ServiceTestSupport
 import Testing
+import TongbanClient
 
 @Suite("Idempotency-Key on POST /cases")
 struct IdempotencyTests {
-    static let application = ApplicationBody.make(matter: "eia-registration-filing", materials: ["applicant-identity", "eia-registration-form"])
+    static let application = ApplicationRequest.make(matter: "eia-registration-filing", materials: ["applicant-identity", "eia-registration-form"])
 
     @Test("the same key and body returns the first response byte for byte and creates nothing new")
     func replay() async throws {
@@ -59,7 +60,7 @@ struct IdempotencyTests {
 
 @Suite("who sees and registers cases")
 struct AccessTests {
-    static let application = ApplicationBody.make(matter: "eia-registration-filing", materials: ["applicant-identity", "eia-registration-form"])
+    static let application = ApplicationRequest.make(matter: "eia-registration-filing", materials: ["applicant-identity", "eia-registration-form"])
 
     @Test("an applicant sees only their own cases: another's case and its materials answer 404, and their list is their own")
     func applicantsOwnCases() async throws {
@@ -76,7 +77,7 @@ struct AccessTests {
             let content = try await intake.get(alices.materials[1].location, as: IntakeFixture.alice)
             #expect(content.status == .ok)
             #expect(content.headers[.contentType] == "application/pdf")
-            #expect(sha256Hex(content.data) == alices.materials[1].sha256)
+            #expect(MaterialUpload.sha256Hex(content.data) == alices.materials[1].sha256)
         }
     }
 

@@ -10,6 +10,7 @@ import Postgres
 import ServiceKit
 import ServiceTestSupport
 import Testing
+import TongbanClient
 
 /// One intake service of its own test region, served over real HTTP with its outbox publisher and
 /// its consumer running; tests talk to it as the window's terminal or an applicant's portal would.
@@ -57,12 +58,12 @@ struct IntakeFixture: Sendable {
     }
 
     /// POST /cases with a fresh Idempotency-Key.
-    func apply(_ application: ApplicationBody, as principal: Principal = alice) async throws -> TestResponse {
+    func apply(_ application: ApplicationRequest, as principal: Principal = alice) async throws -> TestResponse {
         try await post("/cases", json: application, as: principal, idempotencyKey: UUID().uuidString)
     }
 
     /// Applies and returns the receipt; the application must be accepted.
-    func applyAccepted(_ application: ApplicationBody, as principal: Principal = alice, sourceLocation: SourceLocation = #_sourceLocation) async throws -> Receipt {
+    func applyAccepted(_ application: ApplicationRequest, as principal: Principal = alice, sourceLocation: SourceLocation = #_sourceLocation) async throws -> Receipt {
         let response = try await apply(application, as: principal)
         #expect(response.status == .created, "\(response.text)", sourceLocation: sourceLocation)
         return try response.decode(Receipt.self)
@@ -92,60 +93,19 @@ struct IntakeFixture: Sendable {
 
 // MARK: What a client sends
 
-struct ApplicationBody: Encodable, Sendable {
-    struct Applicant: Encodable, Sendable {
-        var name: String
-        var residentIdentityNumber: String?
-        var unifiedSocialCreditCode: String?
-        var account: String?
-    }
-
-    struct Site: Encodable, Sendable {
-        var divisionCode: String
-        var address: String
-    }
-
-    struct Commitment: Encodable, Sendable {
-        var matterCode: String
-    }
-
-    var matter: String?
-    var bundle: String?
-    var applicant: Applicant
-    var site: Site?
-    var materials: [MaterialBody]
-    var commitments: [Commitment]?
-
+extension ApplicationRequest {
     static let person = Applicant(name: "王建国", residentIdentityNumber: "11010519491231002X")
     static let enterprise = Applicant(name: "石家庄华北精工机械有限公司", unifiedSocialCreditCode: "91350100M000100Y43")
 
-    /// An application for `matter` or `bundle` with `materials` (catalogue codes).
-    static func make(matter: String? = nil, bundle: String? = nil, applicant: Applicant = enterprise, materials: [String], commitments: [String]? = nil) -> ApplicationBody {
-        ApplicationBody(
+    /// An application for `matter` or `bundle` with `materials` (catalogue codes), at a site in 长安区.
+    static func make(matter: String? = nil, bundle: String? = nil, applicant: Applicant = enterprise, materials: [String], commitments: [String]? = nil) -> ApplicationRequest {
+        ApplicationRequest(
             matter: matter, bundle: bundle, applicant: applicant,
             site: Site(divisionCode: "130102", address: "石家庄市长安区中山东路 88 号"),
-            materials: materials.map { MaterialBody.document($0) },
+            materials: materials.map { MaterialUpload.document($0) },
             commitments: commitments?.map(Commitment.init)
         )
     }
-}
-
-struct MaterialBody: Encodable, Sendable {
-    var code: String
-    var mediaType: String
-    var contentBase64: String
-    var sha256: String
-    var fileName: String?
-
-    /// A small PDF-like document for `code`, with its true SHA-256.
-    static func document(_ code: String, content: Data? = nil) -> MaterialBody {
-        let bytes = content ?? Data("%PDF-1.7\n% \(code) 扫描件\n%%EOF\n".utf8)
-        return MaterialBody(code: code, mediaType: "application/pdf", contentBase64: bytes.base64EncodedString(), sha256: sha256Hex(bytes), fileName: "\(code).pdf")
-    }
-}
-
-func sha256Hex(_ data: Data) -> String {
-    SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
 }
 
 /// Every material of the sample catalogue's restaurant bundle, and the four permits'.

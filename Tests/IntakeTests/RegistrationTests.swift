@@ -7,6 +7,7 @@ import Messaging
 import ServiceKit
 import ServiceTestSupport
 import Testing
+import TongbanClient
 
 /// The window's three answers to an application, and what it stores for each — through HTTP,
 /// PostgreSQL and Tansu.
@@ -15,8 +16,8 @@ struct RegistrationTests {
     @Test("a complete application is accepted: a case number of the region and day, the case with its timeline, and its event")
     func accepted() async throws {
         try await IntakeFixture.run { intake in
-            let application = ApplicationBody.make(
-                matter: "water-abstraction-permit", applicant: ApplicationBody.person,
+            let application = ApplicationRequest.make(
+                matter: "water-abstraction-permit", applicant: ApplicationRequest.person,
                 materials: ["applicant-identity", "water-abstraction-application", "water-resources-assessment", "third-party-statement"]
             )
             let response = try await intake.apply(application)
@@ -47,7 +48,7 @@ struct RegistrationTests {
     @Test("numbers count up within the region and day")
     func numbersCountUp() async throws {
         try await IntakeFixture.run { intake in
-            let application = ApplicationBody.make(matter: "eia-registration-filing", materials: ["applicant-identity", "eia-registration-form"])
+            let application = ApplicationRequest.make(matter: "eia-registration-filing", materials: ["applicant-identity", "eia-registration-form"])
             let first = try await intake.applyAccepted(application)
             let second = try await intake.applyAccepted(application)
             let (a, b) = (try CaseNumber(first.caseNumber), try CaseNumber(second.caseNumber))
@@ -58,7 +59,7 @@ struct RegistrationTests {
     @Test("tolerable gaps are accepted with deficiency (容缺受理): what is owed, due on the 5th working day; supplying it clears the debt")
     func acceptedWithDeficiency() async throws {
         try await IntakeFixture.run { intake in
-            let application = ApplicationBody.make(bundle: "industrial-project-four-permits", materials: SampleMaterials.fourPermitsMandatory)
+            let application = ApplicationRequest.make(bundle: "industrial-project-four-permits", materials: SampleMaterials.fourPermitsMandatory)
             let response = try await intake.apply(application)
             #expect(response.status == .created)
             let receipt = try response.decode(Receipt.self)
@@ -79,12 +80,12 @@ struct RegistrationTests {
             #expect(view.status == "accepted-with-deficiency")
 
             // One material is not owed: refused, naming it; the owed ones clear the debt.
-            let wrong = try await intake.post("/cases/\(receipt.caseNumber)/supplements", json: ["materials": [MaterialBody.document("eia-report-form")]], as: IntakeFixture.alice)
+            let wrong = try await intake.post("/cases/\(receipt.caseNumber)/supplements", json: ["materials": [MaterialUpload.document("eia-report-form")]], as: IntakeFixture.alice)
             #expect(wrong.status == .badRequest)
             #expect(wrong.problem?.errors?.first?.field == "materials[0].code")
             let supply = try await intake.post(
                 "/cases/\(receipt.caseNumber)/supplements",
-                json: ["materials": SampleMaterials.fourPermitsTolerable.map { MaterialBody.document($0) }],
+                json: ["materials": SampleMaterials.fourPermitsTolerable.map { MaterialUpload.document($0) }],
                 as: IntakeFixture.alice
             )
             #expect(supply.status == .created, "\(supply.text)")
@@ -101,7 +102,7 @@ struct RegistrationTests {
     func refused() async throws {
         try await IntakeFixture.run { intake in
             let handedIn = SampleMaterials.restaurantMandatory.filter { $0 != "articles-of-association" && $0 != "food-premises-layout" }
-            let response = try await intake.apply(ApplicationBody.make(bundle: "restaurant-opening", materials: handedIn))
+            let response = try await intake.apply(ApplicationRequest.make(bundle: "restaurant-opening", materials: handedIn))
             #expect(response.status == .unprocessableContent)
             let problem = try #require(response.problem)
             #expect(problem.type == "urn:tongban:problem:registration-refused")
@@ -119,7 +120,7 @@ struct RegistrationTests {
     @Test("a signed commitment (告知承诺) stands in for the materials it names and travels with the case")
     func commitment() async throws {
         try await IntakeFixture.run { intake in
-            let receipt = try await intake.applyAccepted(ApplicationBody.make(
+            let receipt = try await intake.applyAccepted(ApplicationRequest.make(
                 bundle: "restaurant-opening",
                 materials: SampleMaterials.restaurantMandatory + SampleMaterials.restaurantTolerable,
                 commitments: ["public-place-hygiene-licence"]
@@ -137,7 +138,7 @@ struct RegistrationTests {
     @Test("a partner region's matter is accepted here and marked with its region for the relay")
     func partnerRegion() async throws {
         try await IntakeFixture.run { intake in
-            let receipt = try await intake.applyAccepted(ApplicationBody.make(
+            let receipt = try await intake.applyAccepted(ApplicationRequest.make(
                 matter: "beijing-branch-registration",
                 materials: ["applicant-identity", "branch-registration-application", "parent-company-licence", "premises-proof"]
             ))
@@ -158,14 +159,14 @@ struct ValidationTests {
     static let material = ["applicant-identity", "eia-registration-form"]
 
     @Test("the standards' worked examples are accepted", arguments: [
-        ApplicationBody.Applicant(name: "张三", residentIdentityNumber: "11010519491231002X"),
-        ApplicationBody.Applicant(name: "李四", residentIdentityNumber: "440524188001010014"),
-        ApplicationBody.Applicant(name: "示例企业", unifiedSocialCreditCode: "91350100M000100Y43"),
-        ApplicationBody.Applicant(name: "示例企业", unifiedSocialCreditCode: "91110000600037341L"),
+        ApplicationRequest.Applicant(name: "张三", residentIdentityNumber: "11010519491231002X"),
+        ApplicationRequest.Applicant(name: "李四", residentIdentityNumber: "440524188001010014"),
+        ApplicationRequest.Applicant(name: "示例企业", unifiedSocialCreditCode: "91350100M000100Y43"),
+        ApplicationRequest.Applicant(name: "示例企业", unifiedSocialCreditCode: "91110000600037341L"),
     ])
-    func workedExamples(applicant: ApplicationBody.Applicant) async throws {
+    func workedExamples(applicant: ApplicationRequest.Applicant) async throws {
         try await IntakeFixture.run { intake in
-            let receipt = try await intake.applyAccepted(ApplicationBody.make(matter: "eia-registration-filing", applicant: applicant, materials: Self.material))
+            let receipt = try await intake.applyAccepted(ApplicationRequest.make(matter: "eia-registration-filing", applicant: applicant, materials: Self.material))
             #expect(receipt.applicant.identifier == (applicant.residentIdentityNumber ?? applicant.unifiedSocialCreditCode))
         }
     }
@@ -173,7 +174,7 @@ struct ValidationTests {
     @Test("a wrong check character, an impossible division code or both identifiers are 400s naming each field, and nothing is stored")
     func wrongCheckDigits() async throws {
         try await IntakeFixture.run { intake in
-            var application = ApplicationBody.make(matter: "eia-registration-filing", applicant: .init(name: "张三", residentIdentityNumber: "110105194912310021"), materials: Self.material)
+            var application = ApplicationRequest.make(matter: "eia-registration-filing", applicant: .init(name: "张三", residentIdentityNumber: "110105194912310021"), materials: Self.material)
             application.site = .init(divisionCode: "990100", address: "某地")
             let person = try await intake.apply(application)
             #expect(person.status == .badRequest)
@@ -182,13 +183,13 @@ struct ValidationTests {
             #expect(errors[0].problem.contains("the check character is 1 but the other characters give X"))
             #expect(errors[1].problem.contains("990100 is not an administrative division code"))
 
-            let enterprise = try await intake.apply(ApplicationBody.make(
+            let enterprise = try await intake.apply(ApplicationRequest.make(
                 matter: "eia-registration-filing", applicant: .init(name: "示例企业", unifiedSocialCreditCode: "91350100M000100Y40"), materials: Self.material
             ))
             #expect(enterprise.problem?.errors?.map(\.field) == ["applicant.unifiedSocialCreditCode"])
             #expect(enterprise.problem?.errors?.first?.problem.contains("check character") == true)
 
-            let both = try await intake.apply(ApplicationBody.make(
+            let both = try await intake.apply(ApplicationRequest.make(
                 matter: "eia-registration-filing",
                 applicant: .init(name: "张三", residentIdentityNumber: "11010519491231002X", unifiedSocialCreditCode: "91350100M000100Y43"),
                 materials: Self.material
@@ -201,18 +202,20 @@ struct ValidationTests {
     @Test("a tampered material (SHA-256 mismatch) is refused naming the material, and nothing is stored")
     func tamperedMaterial() async throws {
         try await IntakeFixture.run { intake in
-            var application = ApplicationBody.make(matter: "eia-registration-filing", materials: Self.material)
+            var application = ApplicationRequest.make(matter: "eia-registration-filing", materials: Self.material)
             // The digest was computed over the document as signed; one byte changed on the way.
             let original = Data("%PDF-1.7 建设项目环境影响登记表 面积 1200 平方米 %%EOF".utf8)
             var altered = original
             altered[altered.count - 10] ^= 0x01
-            application.materials[1] = MaterialBody(code: "eia-registration-form", mediaType: "application/pdf", contentBase64: altered.base64EncodedString(), sha256: sha256Hex(original))
+            var forged = MaterialUpload(code: "eia-registration-form", mediaType: "application/pdf", content: altered, fileName: nil)
+            forged.sha256 = MaterialUpload.sha256Hex(original)
+            application.materials[1] = forged
             let response = try await intake.apply(application)
             #expect(response.status == .badRequest)
             let error = try #require(response.problem?.errors?.first)
             #expect(error.field == "materials[1].sha256")
             #expect(error.problem.contains("eia-registration-form (建设项目环境影响登记表)"))
-            #expect(error.problem.contains(sha256Hex(altered)))
+            #expect(error.problem.contains(MaterialUpload.sha256Hex(altered)))
             #expect(try await intake.storedRows().values.allSatisfy { $0 == 0 })
         }
     }
@@ -220,7 +223,7 @@ struct ValidationTests {
     @Test("a material above the size limit, of an unaccepted type or not needed by the matter is refused by field")
     func materialLimits() async throws {
         try await IntakeFixture.run(environment: ["TONGBAN_MAX_MATERIAL_BYTES": "1024"]) { intake in
-            var application = ApplicationBody.make(matter: "eia-registration-filing", materials: Self.material + ["site-plan"])
+            var application = ApplicationRequest.make(matter: "eia-registration-filing", materials: Self.material + ["site-plan"])
             application.materials[0] = .document("applicant-identity", content: Data(repeating: 0x25, count: 1025))
             application.materials[1].mediaType = "application/x-msdownload"
             let response = try await intake.apply(application)
@@ -235,9 +238,9 @@ struct ValidationTests {
     @Test("an unknown matter, or a commitment for a matter not decided on commitment, is a 400")
     func unknownTargets() async throws {
         try await IntakeFixture.run { intake in
-            let unknown = try await intake.apply(ApplicationBody.make(matter: "no-such-matter", materials: ["applicant-identity"]))
+            let unknown = try await intake.apply(ApplicationRequest.make(matter: "no-such-matter", materials: ["applicant-identity"]))
             #expect(unknown.problem?.errors?.map(\.field) == ["matter"])
-            let commitment = try await intake.apply(ApplicationBody.make(matter: "eia-registration-filing", materials: Self.material, commitments: ["eia-registration-filing"]))
+            let commitment = try await intake.apply(ApplicationRequest.make(matter: "eia-registration-filing", materials: Self.material, commitments: ["eia-registration-filing"]))
             #expect(commitment.problem?.errors?.map(\.field) == ["commitments[0].matterCode"])
         }
     }

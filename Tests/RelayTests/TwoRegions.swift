@@ -16,10 +16,9 @@ import Testing
 /// database; B, 济南 370100, on a Tansu broker and a database of its own. Each has its relay key
 /// pair and a partner registry naming the other, with the other's inbox on the other's broker.
 ///
-/// The regions' other services are played by publishing their events (`a.publish(…)`); once the
-/// real intake, approval and seal are in the same build, an end-to-end test runs them here too:
-/// `a.runtime(for: .intake)` and `b.runtime(for: .approval)` give each its schema in its region's
-/// database and its region's broker, and `relay(.a)` sits between them.
+/// The regions' other services are played by publishing their events (`a.publish(…)`), or run as
+/// their real executables (`a.start(.intake)`, `b.start(.approval)`: each its schema in its
+/// region's database, on its region's broker) with the relays between them.
 final class TwoRegions: Sendable {
     enum Side: Sendable { case a, b }
 
@@ -32,7 +31,7 @@ final class TwoRegions: Sendable {
     let b: TestRegion
     let brokerB: TansuBroker
     let keyA = RelaySigningKey(keyID: "130100-relay-\(UUID().uuidString.prefix(4).lowercased())", privateKey: .init())
-    let keyB = RelaySigningKey(keyID: "370100-relay-\(UUID().uuidString.prefix(4).lowercased())", privateKey: .init())
+    let keyB: RelaySigningKey
     let folder: URL
 
     /// The relays' settings in these tests: short waits, so retries show within seconds, and a
@@ -45,16 +44,18 @@ final class TwoRegions: Sendable {
         "TONGBAN_RELAY_CLOCK_SKEW_SECONDS": "300",
     ]
 
-    init() async throws {
+    /// B is 济南 unless told otherwise (the sample catalogue's partner is 北京 110100).
+    init(regionB: String = TwoRegions.regionB, nameB: String = TwoRegions.nameB) async throws {
         brokerB = try await TansuBroker()
+        keyB = RelaySigningKey(keyID: "\(regionB)-relay-\(UUID().uuidString.prefix(4).lowercased())", privateKey: .init())
         a = try TestRegion(region: Self.regionA)
         let logger = a.logger
-        b = try TestRegion(region: Self.regionB, cluster: try await .withOwnDatabase(kafkaBootstrapServers: brokerB.bootstrapServers, logger: logger))
+        b = try TestRegion(region: regionB, cluster: try await .withOwnDatabase(kafkaBootstrapServers: brokerB.bootstrapServers, logger: logger))
         folder = FileManager.default.temporaryDirectory.appendingPathComponent(TestInfrastructure.uniqueName("relay"))
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try write(keyA.privateJWK, to: "a-signing-key.jwk")
         try write(keyB.privateJWK, to: "b-signing-key.jwk")
-        try write(Self.registry(region: Self.regionB, name: Self.nameB, key: keyB, bootstrapServers: b.cluster.kafkaBootstrapServers, inbox: b.topic(.relayInbox).name), to: "a-partners.json")
+        try write(Self.registry(region: regionB, name: nameB, key: keyB, bootstrapServers: b.cluster.kafkaBootstrapServers, inbox: b.topic(.relayInbox).name), to: "a-partners.json")
         try write(Self.registry(region: Self.regionA, name: Self.nameA, key: keyA, bootstrapServers: a.cluster.kafkaBootstrapServers, inbox: a.topic(.relayInbox).name), to: "b-partners.json")
     }
 

@@ -37,6 +37,16 @@ public final class TestRegion: Sendable {
     /// A runtime for `service` on a schema and role of its own (`<service>_<suffix>`), in this
     /// region's topic namespace. `environment` adds or overrides variables.
     public func runtime(for service: ServiceName, environment extra: [String: String] = [:], logger: Logger? = nil) async throws -> ServiceRuntime {
+        let environment = try await environment(for: service, extra: extra)
+        let configuration = try ServiceConfiguration(service: service, environment: EnvironmentVariables(environment))
+        let verifier = try await TokenVerifier(jwks: signingKey.verificationJWKS, issuer: configuration.tokenIssuer, audience: configuration.tokenAudience)
+        return try ServiceRuntime(configuration: configuration, logger: logger ?? self.logger, metrics: ServiceMetrics(), tokenVerifier: verifier)
+    }
+
+    /// The environment `service` runs with in this region — in a test's runtime or as its real
+    /// executable: a schema and login role of its own (`<service>_<suffix>`, made now), this
+    /// region's broker, topic namespace and token keys, and any HTTP port. `extra` adds or overrides.
+    public func environment(for service: ServiceName, extra: [String: String] = [:]) async throws -> [String: String] {
         let schema = "\(service.rawValue)_\(namespace.dropFirst(2))".replacingOccurrences(of: "-", with: "_")
         let password = "pw-\(UUID().uuidString)"
         let admin = PostgresClient(configuration: .init(url: cluster.adminDatabaseURL), logger: self.logger)
@@ -52,9 +62,7 @@ public final class TestRegion: Sendable {
             "TONGBAN_REGION": region,
         ]
         environment.merge(extra) { _, new in new }
-        let configuration = try ServiceConfiguration(service: service, environment: EnvironmentVariables(environment))
-        let verifier = try await TokenVerifier(jwks: signingKey.verificationJWKS, issuer: configuration.tokenIssuer, audience: configuration.tokenAudience)
-        return try ServiceRuntime(configuration: configuration, logger: logger ?? self.logger, metrics: ServiceMetrics(), tokenVerifier: verifier)
+        return environment
     }
 
     /// `topic` in this region's namespace.

@@ -1,0 +1,151 @@
+import Foundation
+import Messaging
+import ServiceKit
+import ServiceTestSupport
+import TestSupport
+import Testing
+import TongbanClient
+
+/// 跨省通办 end to end: 石家庄 (A) and 北京 (B, the sample catalogue's partner) each run their real
+/// intake, relay, approval and seal executables on their own broker and database. An applicant
+/// applies at A's window; B's officer decides in B's approval; the licence comes back to A's case.
+@Suite("relay: two regions end to end, with their real services", .timeLimit(.minutes(8)))
+struct RelayEndToEndTests {
+    static let beijing = (region: "110100", name: "北京市")
+    static let applicant = Principal(subject: "applicant-zhao", role: .applicant)
+    static let beijingOfficer = Principal(subject: "bj-officer-11", role: .officer, region: "110100", department: "market-regulation")
+    static let enterprise = ApplicationRequest.Applicant(name: "石家庄燕赵精密仪器有限公司", unifiedSocialCreditCode: "91350100M000100Y43")
+    static let site = ApplicationRequest.Site(divisionCode: "130102", address: "石家庄市长安区中山东路 88 号")
+
+    /// Both regions with the services a case crossing between them meets.
+    struct Deployment {
+        let regions: TwoRegions
+        let intakeA: RunningService
+        let approvalB: RunningService
+        let sealA: RunningService
+        let sealB: RunningService
+        let others: [RunningService]
+
+        init() async throws {
+            regions = try await TwoRegions(regionB: beijing.region, nameB: beijing.name)
+            let (a, b) = (regions.a, regions.b)
+            intakeA = try await a.start(.intake)
+            sealA = try await a.start(.seal)
+            approvalB = try await b.start(.approval)
+            sealB = try await b.start(.seal)
+            others = [
+                try await a.start(.approval),
+                try await a.start(.relay, environment: regions.relayEnvironment(.a)),
+                try await b.start(.relay, environment: regions.relayEnvironment(.b)),
+            ]
+        }
+
+        var all: [RunningService] { [intakeA, approvalB, sealA, sealB] + others }
+
+        /// A's applicant applies at A's window; the application must be accepted.
+        func apply(_ application: ApplicationRequest) async throws -> String {
+            let response = try await intakeA.client.post("/cases", json: application, token: try await regions.a.token(applicant), idempotencyKey: UUID().uuidString)
+            try #require(response.status == 201, "\(response.text)")
+            return try response.decode(Receipt.self).caseNumber
+        }
+
+        func caseAtA(_ number: String) async throws -> CaseDocument {
+            let response = try await intakeA.client.get("/cases/\(number)", token: try await regions.a.token(applicant))
+            try #require(response.status == 200, "\(response.text)")
+            return try response.decode(CaseDocument.self)
+        }
+
+        /// B's officer finds the handed-over case among the department's open tasks, and approves it.
+        func approveInB(_ number: String) async throws -> BeijingTask {
+            let token = try await regions.b.token(beijingOfficer)
+            var found: BeijingTask?
+            let arrived = try await eventually(timeout: .seconds(90)) {
+                found = try await approvalB.client.get("/tasks", token: token).decode(TaskList.self).tasks.first { $0.caseNumber == number }
+                return found != nil
+            }
+            let task = try #require(found, "B's officer never saw case \(number) among the tasks; arrived: \(arrived)")
+            let approved = try await approvalB.client.post("/tasks/\(task.id)/approval", json: ["comment": "材料齐全，准予登记。"], token: token)
+            #expect(approved.status == 200, "\(approved.text)")
+            return task
+        }
+    }
+
+    struct Receipt: Decodable { var caseNumber: String }
+    struct CaseDocument: Decodable {
+        struct Entry: Decodable { var kind: String; var summary: String }
+        var status: String
+        var licences: [LicenceSummary]
+        var timeline: [Entry]
+    }
+    struct TaskList: Decodable { var tasks: [BeijingTask] }
+    struct BeijingTask: Decodable {
+        struct Origin: Decodable, Equatable { var region: String; var caseNumber: String }
+        var id: String
+        var caseNumber: String
+        var department: String
+        var handedOverFrom: Origin?
+    }
+    struct Verification: Decodable { var verdict: String }
+
+    static let branchMaterials = ["applicant-identity", "branch-registration-application", "parent-company-licence", "premises-proof"]
+
+    @Test("a case applied for in 石家庄 for a matter of 北京 is approved in 北京, and its licence reaches the case's timeline in 石家庄")
+    func handedOverAndLicensed() async throws {
+        let deployment = try await Deployment()
+        let number = try await deployment.apply(ApplicationRequest(
+            matter: "beijing-branch-registration", applicant: Self.enterprise, site: Self.site,
+            materials: Self.branchMaterials.map { MaterialUpload.document($0) }
+        ))
+
+        let task = try await deployment.approveInB(number)
+        #expect(task.handedOverFrom == .init(region: "130100", caseNumber: number))
+        #expect(task.department == "market-regulation")
+
+        let completed = try await eventually(timeout: .seconds(90)) { try await deployment.caseAtA(number).status == "completed" }
+        let view = try await deployment.caseAtA(number)
+        #expect(completed, "case \(number) at A: \(view.status), \(view.timeline.map(\.kind))")
+        let licence = try #require(view.licences.first)
+        #expect(view.licences.count == 1)
+        #expect(licence.kind.name == "营业执照（分公司）")
+        #expect(licence.issuingRegion == "110100")
+        #expect(licence.holderName == Self.enterprise.name)
+        #expect(view.timeline.contains { $0.kind == "partner-update" && $0.summary.contains("北京市") && $0.summary.contains(licence.licenceNumber) })
+
+        // The licence is B's seal's: B's verification says it holds.
+        #expect(licence.verificationURL.hasSuffix("/licences/\(licence.licenceNumber)/verification") || licence.verificationURL.contains(licence.licenceNumber))
+        let verification = try await deployment.sealB.client.get("/licences/\(licence.licenceNumber)/verification").decode(Verification.self)
+        #expect(verification.verdict == "valid")
+        // A's seal issued nothing for it: the licence is not A's to seal.
+        #expect(try await deployment.sealA.client.get("/licences/\(licence.licenceNumber)/verification").status == 404)
+    }
+
+    @Test("a bundle of a 石家庄 matter and a 北京 matter (多地联办) completes in 石家庄 with both licences, and not before 北京 decided")
+    func splitBundle() async throws {
+        let deployment = try await Deployment()
+        let materials = ["applicant-identity", "company-registration-application", "articles-of-association", "premises-proof", "branch-registration-application", "parent-company-licence"]
+        let number = try await deployment.apply(ApplicationRequest(
+            bundle: "jingji-branch-opening", applicant: Self.enterprise, site: Self.site,
+            materials: materials.map { MaterialUpload.document($0) }
+        ))
+
+        // A's own matter is an immediate item (即办件): its licence comes at once from A's seal;
+        // the case is not done while B's part is open.
+        let homeLicensed = try await eventually(timeout: .seconds(90)) { try await deployment.caseAtA(number).licences.count == 1 }
+        let halfway = try await deployment.caseAtA(number)
+        #expect(homeLicensed)
+        #expect(halfway.licences.map(\.issuingRegion) == ["130100"])
+        #expect(halfway.licences.first?.kind.name == "营业执照")
+        #expect(halfway.status == "under-review")
+
+        _ = try await deployment.approveInB(number)
+        let completed = try await eventually(timeout: .seconds(90)) { try await deployment.caseAtA(number).status == "completed" }
+        let view = try await deployment.caseAtA(number)
+        #expect(completed, "case \(number) at A: \(view.status), \(view.timeline.map(\.kind))")
+        #expect(Set(view.licences.map(\.issuingRegion)) == ["130100", "110100"])
+        #expect(Set(view.licences.map(\.kind.name)) == ["营业执照", "营业执照（分公司）"])
+        for licence in view.licences {
+            let seal = licence.issuingRegion == "130100" ? deployment.sealA : deployment.sealB
+            #expect(try await seal.client.get("/licences/\(licence.licenceNumber)/verification").decode(Verification.self).verdict == "valid")
+        }
+    }
+}
