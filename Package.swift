@@ -270,6 +270,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "SystemTests",
+            dependencies: ["ServiceTestSupport", "TongbanClient", "ServiceKit", "Messaging", "TestSupport"],
+            path: "Tests/SystemTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "KafkaTests",
             dependencies: [
                 "Kafka", "CRdKafka", "TestSupport", logging, lifecycle,

@@ -25,14 +25,17 @@ enum Light: String, Codable, Sendable, CaseIterable, Comparable {
 
 /// When a clock turns yellow: when the working days left of the promised limit fall to
 /// `yellowShare` of that limit or to `yellowDays`, whichever comes first (e.g. 20% of 10 days is
-/// 2 days; of 3 days it is 0.6, so the one day comes first).
+/// 2 days; of 3 days it is 0.6, so the one day comes first) — but never before half the limit has
+/// run: a one-day matter turns yellow at midday, and an immediate item (即办件, no days at all)
+/// only goes red if it is not decided on its day. Otherwise every short matter would start yellow
+/// and raise an alert even when decided on the spot.
 struct LightPolicy: Sendable, Equatable {
     var yellowShare: Double = 0.2
     var yellowDays: Double = 1
 
-    /// Working days left at or below which the light is yellow.
+    /// Working days left at or below which the light is yellow; 0 means never yellow.
     func yellowThreshold(promisedLimitDays: Int) -> Double {
-        max(yellowShare * Double(promisedLimitDays), yellowDays)
+        min(max(yellowShare * Double(promisedLimitDays), yellowDays), Double(promisedLimitDays) / 2)
     }
 }
 
@@ -75,7 +78,7 @@ struct SupervisedClock: Sendable {
         let threshold = policy.yellowThreshold(promisedLimitDays: promisedLimitDays)
         let light: Light = if instant > promisedDeadline {
             .red
-        } else if remainingPromised <= threshold + 1e-9 {
+        } else if threshold > 0, remainingPromised <= threshold + 1e-9 {
             .yellow
         } else {
             .green
@@ -85,7 +88,7 @@ struct SupervisedClock: Sendable {
         var next: Date?
         if !suspended {
             switch light {
-            case .green: next = yellowInstant(after: instant, threshold: threshold, before: promisedDeadline)
+            case .green: next = threshold > 0 ? yellowInstant(after: instant, threshold: threshold, before: promisedDeadline) : promisedDeadline.addingTimeInterval(0.001)
             case .yellow: next = promisedDeadline.addingTimeInterval(0.001)
             case .red: next = pastLegal ? nil : legalDeadline.addingTimeInterval(0.001)
             }

@@ -233,8 +233,12 @@ struct CaseRepository: Sendable {
                 SELECT request_id, task_id, matter_code, department, items, reason, requested_at, answered_at FROM supplement_requests
                 WHERE case_number = \(number) ORDER BY requested_at, request_id
                 """).decodeRecords(RequestRow.self, keys: .convertFromSnakeCase)
+            // In the order things happened, not the order their events arrived (topics interleave);
+            // what happens at one instant (an immediate item: accepted, opened, decided, issued) in its natural order.
             let timeline = try await connection.query("""
-                SELECT at, kind, summary, status FROM timeline WHERE case_number = \(number) ORDER BY id
+                SELECT at, kind, summary, status FROM timeline WHERE case_number = \(number)
+                ORDER BY at, CASE kind WHEN 'accepted' THEN 0 WHEN 'handed-over' THEN 0 WHEN 'tasks-opened' THEN 1
+                    WHEN 'task-decided' THEN 3 WHEN 'bundle-decided' THEN 4 WHEN 'licences-issued' THEN 5 ELSE 2 END, id
                 """).decodeRecords(TimelineRow.self)
 
             let submitted = row.submission

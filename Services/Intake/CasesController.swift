@@ -96,7 +96,7 @@ struct CasesController: Sendable {
         case .success(let valid): application = valid
         case .failure(let invalid): throw Problem.validation(invalid.errors)
         }
-        let acceptedAt = Date()
+        let acceptedAt = Envelope.now()
         let outcome = application.registrationOutcome(catalogue: settings.catalogue, calendar: settings.calendar, acceptedAt: acceptedAt)
         let deficiencies: [CaseSubmitted.Deficiency]
         switch outcome {
@@ -306,7 +306,7 @@ struct CasesController: Sendable {
             }
             guard errors.isEmpty else { throw Problem.validation(errors) }
 
-            let now = Date()
+            let now = Envelope.now()
             var references: [MaterialReference] = []
             for material in verified {
                 references.append(try await repository.insertMaterial(material, caseNumber: number, receivedAt: now, on: connection))
@@ -357,7 +357,7 @@ struct CasesController: Sendable {
         return try await runtime.database.withTransaction { connection in
             guard let status = try await repository.lockCase(number, on: connection) else { throw Problem.notFound("No such case.") }
             guard !status.isClosed else { throw Problem.conflict("The case is \(status.rawValue) and can no longer be withdrawn.") }
-            let now = Date()
+            let now = Envelope.now()
             let reasonGiven = reason?.isEmpty == false ? reason : nil
             try await repository.markWithdrawn(number, at: now, reason: reasonGiven, on: connection)
             try await repository.addTimeline(number, at: now, kind: "withdrawn", summary: "Withdrawn by the applicant (撤回)\(reasonGiven.map { ": \($0)" } ?? ".")", on: connection)

@@ -112,13 +112,22 @@ public struct Envelope: Sendable, Equatable {
         return decoder
     }()
 
+    /// Now, at the precision events carry (whole milliseconds): what a service stores and what
+    /// it publishes then compare equal, and sort the same.
+    public static func now() -> Date {
+        Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+    }
+
     /// RFC 3339 in UTC with milliseconds.
     public static func formatTime(_ date: Date) -> String {
         Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(date)
     }
 
     public static func parseTime(_ text: String) -> Date? {
-        (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text))
+        guard let parsed = (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text)) else { return nil }
+        // The parser's fraction can be off by a microsecond or so; events carry whole milliseconds,
+        // so the instant is the one `now()` would have made, and equal times stay equal.
+        return Date(timeIntervalSince1970: (parsed.timeIntervalSince1970 * 1000).rounded() / 1000)
     }
 
     private static func describe(_ error: DecodingError) -> String {
