@@ -6,6 +6,6 @@ struct Tongban: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tongban",
         abstract: "Operate Tongban, the government service backbone.",
-        subcommands: [Status.self, Database.self, Token.self, Relay.self, Docs.self, Replay.self]
+        subcommands: [Status.self, Database.self, Token.self, Relay.self, Docs.self, Replay.self, Demo.self]
     )
 }
