@@ -120,7 +120,10 @@ public struct Envelope: Sendable, Equatable {
 
     /// RFC 3339 in UTC with milliseconds.
     public static func formatTime(_ date: Date) -> String {
-        Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(date)
+        // To the nearest millisecond. The formatter truncates, and x.599 as a Double may lie just
+        // below it; half a microsecond on top of the rounded value makes it print .599.
+        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded()
+        return Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(Date(timeIntervalSince1970: milliseconds / 1000 + 0.000_000_5))
     }
 
     public static func parseTime(_ text: String) -> Date? {

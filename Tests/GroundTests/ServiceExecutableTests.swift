@@ -53,7 +53,7 @@ struct ServiceExecutableTests {
     func lifecycle(service: String, signal: Int32) async throws {
         let environment = try await Self.settings(for: service).merging(["TONGBAN_HTTP_PORT": "0", "TONGBAN_LOG_FORMAT": "json"]) { $1 }
         let process = try ServiceProcess(executable: service, environment: environment)
-        let port = try await listeningPort(of: process)
+        let port = try await process.listeningPort()
 
         let (body, status) = try await get("http://127.0.0.1:\(port)/healthz")
         #expect(status == 200)
@@ -123,7 +123,7 @@ struct ServiceExecutableTests {
         for service in Self.services {
             let process = try ServiceProcess(executable: service, environment: try await Self.settings(for: service).merging(["TONGBAN_HTTP_PORT": "0"]) { $1 })
             processes[service] = process
-            addresses["TONGBAN_\(service.uppercased())_URL"] = "http://127.0.0.1:\(try await listeningPort(of: process))"
+            addresses["TONGBAN_\(service.uppercased())_URL"] = "http://127.0.0.1:\(try await process.listeningPort())"
         }
 
         let allUp = try await runCLI(["status"], environment: addresses)
@@ -150,12 +150,6 @@ struct ServiceExecutableTests {
 }
 
 /// Reads the port from Hummingbird's "Server started and listening on HOST:PORT" line.
-private func listeningPort(of process: ServiceProcess) async throws -> Int {
-    let line = try await process.waitForLogLine { $0.contains("listening on") }
-    let message = try #require((try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["message"] as? String)
-    return try #require(message.split(separator: ":").last.flatMap { Int($0) })
-}
-
 private func get(_ url: String) async throws -> (Data, Int) {
     let (data, response) = try await URLSession.shared.data(from: URL(string: url)!)
     return (data, (response as? HTTPURLResponse)?.statusCode ?? 0)

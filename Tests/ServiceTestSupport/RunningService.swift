@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 public import ServiceKit
 public import TestSupport
 public import TongbanClient
@@ -17,12 +16,8 @@ public final class RunningService: Sendable {
         self.service = service
         self.environment = environment
         process = try ServiceProcess(executable: service.rawValue, environment: environment)
-        let line = try await process.waitForLogLine(timeout: .seconds(90)) { $0.contains("listening on") }
-        guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let message = object["message"] as? String, let port = message.split(separator: ":").last.flatMap({ Int($0) }),
-              let url = URL(string: "http://127.0.0.1:\(port)")
-        else { throw RunningServiceError.noPort(service: service.rawValue, line: line) }
-        client = ServiceClient(baseURL: url)
+        let port = try await process.listeningPort(timeout: .seconds(90))
+        client = ServiceClient(baseURL: URL(string: "http://127.0.0.1:\(port)")!)
     }
 
     /// Stops it as an operator does (SIGTERM) and returns its exit status.
@@ -35,16 +30,6 @@ public final class RunningService: Sendable {
     /// Whether the service says it is ready: its database and broker reachable.
     public func isReady() async -> Bool {
         (try? await client.get("/readyz").status) == 200
-    }
-}
-
-public enum RunningServiceError: Error, CustomStringConvertible {
-    case noPort(service: String, line: String)
-
-    public var description: String {
-        switch self {
-        case .noPort(let service, let line): "\(service) logged no port to reach it: \(line)"
-        }
     }
 }
 

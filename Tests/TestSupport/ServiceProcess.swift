@@ -31,6 +31,15 @@ public final class ServiceProcess: Sendable {
         throw ServiceProcessError.logLineNotSeen(service: name, log: logLines)
     }
 
+    /// The HTTP port the service logged when it began listening (it may have picked a free one).
+    public func listeningPort(timeout: Duration = .seconds(30)) async throws -> Int {
+        let line = try await waitForLogLine(timeout: timeout) { $0.contains("listening on") }
+        guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let message = object["message"] as? String, let port = message.split(separator: ":").last.flatMap({ Int($0) })
+        else { throw ServiceProcessError.noPort(service: name, line: line) }
+        return port
+    }
+
     public func signal(_ signal: Int32) {
         child.signal(signal)
     }
@@ -43,11 +52,14 @@ public final class ServiceProcess: Sendable {
 
 public enum ServiceProcessError: Error, CustomStringConvertible {
     case logLineNotSeen(service: String, log: [String])
+    case noPort(service: String, line: String)
 
     public var description: String {
         switch self {
         case .logLineNotSeen(let service, let log):
             "\(service) never logged the expected line; its log:\n" + log.joined(separator: "\n")
+        case .noPort(let service, let line):
+            "\(service) logged no port to reach it: \(line)"
         }
     }
 }
