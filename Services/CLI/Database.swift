@@ -34,6 +34,15 @@ struct DatabaseSetup: AsyncParsableCommand {
     )
     var adminURL: String?
 
+    @Option(help: "Name each role and schema <prefix>_<service>: a second region's services beside the first on one local database (Scripts/run.sh's partner region uses beijing). Their passwords are then the local defaults <prefix>-<service>-local-password.")
+    var prefix: String?
+
+    func validate() throws {
+        if let prefix, prefix.isEmpty || !prefix.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber) }) {
+            throw ValidationError("--prefix must be lower-case letters and digits")
+        }
+    }
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         guard let url = adminURL ?? environment["TONGBAN_ADMIN_DATABASE_URL"] else {
@@ -43,7 +52,10 @@ struct DatabaseSetup: AsyncParsableCommand {
         var passwordSources: [String] = []
         for service in ServiceName.allCases {
             let variable = "TONGBAN_\(service.rawValue.uppercased())_DB_PASSWORD"
-            if let password = environment[variable], !password.isEmpty {
+            if let prefix {
+                schemas.append(PostgresServiceSchema(name: "\(prefix)_\(service.rawValue)", password: "\(prefix)-\(service.rawValue)-local-password"))
+                passwordSources.append("default local password")
+            } else if let password = environment[variable], !password.isEmpty {
                 schemas.append(PostgresServiceSchema(name: service.rawValue, password: password))
                 passwordSources.append("password from \(variable)")
             } else {
@@ -61,7 +73,7 @@ struct DatabaseSetup: AsyncParsableCommand {
             throw DatabaseCommandError(description: "database setup failed: \(error.code): \(error.message ?? "")")
         }
         for (schema, source) in zip(schemas, passwordSources) {
-            print("\(schema.name.padding(toLength: 11, withPad: " ", startingAt: 0)) role and schema ready; \(source)")
+            print("\(schema.name.padding(toLength: 19, withPad: " ", startingAt: 0)) role and schema ready; \(source)")
         }
     }
 }
