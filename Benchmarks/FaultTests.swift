@@ -185,6 +185,9 @@ struct FaultCheck: AsyncParsableCommand {
     @Option(help: "Broker restarts during the load (for the summary).")
     var brokerRestarts = 0
 
+    @Option(help: "Services that crashed by themselves and were started again (for the summary).")
+    var crashes = 0
+
     func run() async throws {
         guard let adminURL = ProcessInfo.processInfo.environment["TONGBAN_ADMIN_DATABASE_URL"] else {
             throw ValidationError("TONGBAN_ADMIN_DATABASE_URL is not set: run through Scripts/faults.sh")
@@ -240,6 +243,7 @@ struct FaultCheck: AsyncParsableCommand {
         print("========== fault test result ==========")
         print("kills (SIGKILL of a service)        \(kills)")
         print("broker restarts (all topics lost)   \(brokerRestarts)")
+        print("crashes (a service exited itself)   \(crashes)")
         print("bundles accepted (HTTP 201)         \(accepted.count)")
         print("lost (accepted, not at intake)      \(lost.count)")
         print("cases at intake nobody accepted     \(unknownCases.count)   (a duplicate application)")

@@ -324,7 +324,7 @@ struct SystemBenchmark: AsyncParsableCommand {
         let complete = cases.filter { $0.times[.submitted] != nil && $0.times[.licencesIssued] != nil }
         print("latency (ms), \(title): \(complete.count) bundles")
         guard !complete.isEmpty else { return .infinity }
-        print("  hop                                   p50      p90      p99      max")
+        print("  hop                                       p50      p90      p99      max")
         let stages = Stage.allCases
         var endToEnd = 0.0
         for (from, to) in Array(zip(stages, stages.dropFirst())) + [(Stage.submitted, Stage.licencesIssued)] {
@@ -334,7 +334,7 @@ struct SystemBenchmark: AsyncParsableCommand {
             }.sorted()
             let label = from == .submitted && to == .licencesIssued ? "END TO END submitted → licences-issued" : "\(from.name) → \(to.name)"
             let p = [0.5, 0.9, 0.99].map { percentile(values, $0) } + [values.last ?? 0]
-            print("  \(label.padding(toLength: 36, withPad: " ", startingAt: 0))\(p.map { format($0, 0).leftPadded(to: 9) }.joined())")
+            print("  \(label.padding(toLength: 40, withPad: " ", startingAt: 0))\(p.map { format($0, 0).leftPadded(to: 9) }.joined())")
             if to == .licencesIssued, from == .submitted { endToEnd = p[2] }
         }
         return endToEnd

@@ -39,4 +39,5 @@ else
   swift build -c release --product tongban-bench
   BIN="$(swift build -c release --show-bin-path)"
 fi
-"$BIN/tongban-bench" "$@"
+# Line-buffered, so progress shows as it happens when the output goes to a file or a pipe.
+stdbuf -oL "$BIN/tongban-bench" "$@"
