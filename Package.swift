@@ -51,6 +51,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        // The benchmark's and the fault tests' HTTP client (HummingbirdTesting builds it for the tests anyway).
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.30.0"),
         // Tests only: Docs/openapi.yaml is validated as OpenAPI 3.1.
         .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", from: "6.4.0", traits: []),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -146,7 +148,13 @@ let package = Package(
 
         .executableTarget(
             name: "Benchmarks",
-            dependencies: ["Kafka", "Postgres", "Messaging", argumentParser, logging],
+            dependencies: [
+                "Kafka", "Postgres", "Messaging", argumentParser, logging,
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Benchmarks",
             swiftSettings: strict
         ),

@@ -114,7 +114,7 @@ struct KafkaBenchmark: AsyncParsableCommand {
 
     // MARK: - rdkafka_performance
 
-    private func rdkafkaPerformanceProduce(topic: String) async throws -> Throughput {
+    func rdkafkaPerformanceProduce(topic: String) async throws -> Throughput {
         let arguments = ["-P", "-t", topic, "-b", bootstrapServers, "-s", "\(size)", "-c", "\(messages)"] + settingArguments(producerSettings)
         let (output, cpu) = try await runReference(arguments)
         // "% 1000000 messages produced (512000000 bytes), 1000000 delivered (offset 0, 0 failed) in 4000ms: 250000 msgs/s and 128.00 MB/s, …"
@@ -127,7 +127,7 @@ struct KafkaBenchmark: AsyncParsableCommand {
         return result
     }
 
-    private func rdkafkaPerformanceConsume(topic: String) async throws -> Throughput {
+    func rdkafkaPerformanceConsume(topic: String) async throws -> Throughput {
         let group = "tongban.bench.rdkafka-performance-\(UUID().uuidString.prefix(8).lowercased())"
         // Its default mode (rd_kafka_consumer_poll per message) is its fastest here; -B 1000 was slower.
         let arguments = ["-G", group, "-t", topic, "-b", bootstrapServers, "-c", "\(messages)"] + settingArguments(consumerSettings)

@@ -2,7 +2,8 @@
 # Runs one benchmark: Scripts/benchmark.sh NAME [options]   (NAME as in `tongban-bench --help`)
 # Installs what is missing, the reference tools included, starts a PostgreSQL and Tansu of its own
 # (profile "bench": ports 55632 and 19292), builds in release mode, runs the benchmark, and stops
-# what it started.
+# what it started. `system` also starts the five services (release build, HTTP ports 9181–9185;
+# logs in .local/bench/logs) and measures them.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -11,12 +12,32 @@ bash Scripts/setup.sh --benchmark-tools
 
 export TONGBAN_PROFILE=bench
 source Scripts/lib/infra.sh
-trap infra_stop EXIT
+source Scripts/lib/services.sh
+
+stop_all() {
+  trap - EXIT INT TERM
+  services_stop
+  infra_stop
+}
+trap stop_all EXIT
 trap 'exit 130' INT TERM
 
 infra_stop
 rm -rf "$PROFILE_DIR"
 infra_start
 
-swift build -c release --product tongban-bench
-"$(swift build -c release --show-bin-path)/tongban-bench" "$@"
+if [ "${1:-}" = system ]; then
+  swift build -c release
+  BIN="$(swift build -c release --show-bin-path)"
+  # librdkafka's statistics (consumer lag on /metrics) every second rather than every ten.
+  export TONGBAN_KAFKA_STATISTICS_INTERVAL_MS="${TONGBAN_KAFKA_STATISTICS_INTERVAL_MS:-1000}"
+  services_prepare
+  services_start
+  services_wait_ready 120
+  export TONGBAN_SERVICE_PID_DIR="$SERVICES_PID_DIR"
+else
+  swift build -c release --product tongban-bench
+  BIN="$(swift build -c release --show-bin-path)"
+fi
+# Line-buffered, so progress shows as it happens when the output goes to a file or a pipe.
+stdbuf -oL "$BIN/tongban-bench" "$@"

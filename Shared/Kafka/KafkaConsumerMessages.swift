@@ -21,6 +21,15 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(buffer: buffer)
     }
+
+    /// Waits for the next message, then takes up to `maximum` in all of those already fetched,
+    /// without waiting for more: a consumer that works through them together (one commit per batch,
+    /// several keys at once) keeps up with a backlog and still answers a lone message at once.
+    /// Empty when the consumer has finished.
+    public func nextBatch(maximum: Int) async throws -> [KafkaConsumerMessage] {
+        guard let first = try await buffer.next() else { return [] }
+        return [first] + buffer.takeAvailable(maximum - 1)
+    }
 }
 
 /// Messages the poll thread fetched and the caller has not taken yet. Bounded: when it is full the
@@ -112,6 +121,18 @@ final class KafkaConsumerMessageBuffer: Sendable {
         }
         if state.finished { return .end(state.failure) }
         return .wait
+    }
+
+    /// Up to `maximum` messages that are here now; never waits.
+    func takeAvailable(_ maximum: Int) -> [KafkaConsumerMessage] {
+        guard maximum > 0 else { return [] }
+        return state.withLock { state in
+            var taken: [KafkaConsumerMessage] = []
+            while taken.count < maximum, case .message(let message) = take(&state) {
+                taken.append(message)
+            }
+            return taken
+        }
     }
 
     func next() async throws -> KafkaConsumerMessage? {

@@ -15,8 +15,10 @@ public struct PermanentEventFailure: Error, CustomStringConvertible {
 }
 
 /// Applies events from Kafka to the service's database, each exactly once: per message, one
-/// transaction records the event id in the inbox and runs the handler; the Kafka offset is stored
-/// only after that transaction committed. A redelivered event finds its id and changes nothing.
+/// transaction records the event id in the inbox and runs the handler; the Kafka offsets are
+/// committed only after every transaction of their batch committed. A redelivered event finds its
+/// id and changes nothing. One case's events are applied in the order they came; different cases'
+/// side by side (see `process(_:)` for a batch).
 ///
 /// - An unreadable message (not an envelope, wrong payload) or a `PermanentEventFailure` goes to
 ///   `tongban.<service>.dlq.v1` with the original key, headers and value plus the reason.
@@ -68,21 +70,64 @@ public final class EventConsumer: Service, Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.consumer.run() }
             group.addTask {
-                for try await message in self.consumer.messages {
-                    await self.process(message)
+                while true {
+                    let batch = try await self.consumer.messages.nextBatch(maximum: Self.batchSize)
+                    if batch.isEmpty { return }
+                    await self.process(batch)
                     do {
-                        try self.consumer.storeOffset(message)
+                        // Every message of the batch is applied or set aside: the highest offset of
+                        // each partition goes into one commit.
+                        var last: [KafkaTopicPartition: KafkaConsumerMessage] = [:]
+                        for message in batch where message.offset >= last[message.topicPartition]?.offset ?? -1 {
+                            last[message.topicPartition] = message
+                        }
+                        for message in last.values { try self.consumer.storeOffset(message) }
                         try await self.consumer.commit()
                     } catch {
                         // The partition moved to another member during a rebalance; it reads the
-                        // message again and its inbox drops it.
-                        self.logger.info("offset not committed", metadata: ["kafka.topic": "\(message.topic)", "error": "\(error)"])
+                        // messages again and its inbox drops them.
+                        self.logger.info("offsets not committed", metadata: ["error": "\(error)"])
                     }
                 }
             }
             try await group.next()
             group.cancelAll()
         }
+    }
+
+    /// Most messages applied between two commits.
+    static let batchSize = 64
+    /// Keys whose events are applied at the same time, each in its own transaction.
+    static let concurrentKeys = 4
+
+    /// Applies a batch: one key's events one after another in the order they came (so a case's
+    /// events keep their order, whichever topics they came from), different keys' side by side, so
+    /// that a backlog is worked through on several connections rather than one commit at a time.
+    func process(_ batch: [KafkaConsumerMessage]) async {
+        guard batch.count > 1 else {
+            if let message = batch.first { await process(message) }
+            return
+        }
+        var lanes = [[KafkaConsumerMessage]](repeating: [], count: Self.concurrentKeys)
+        for message in batch {
+            lanes[Self.lane(of: message.key)].append(message)
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for lane in lanes where !lane.isEmpty {
+                group.addTask {
+                    for message in lane { await self.process(message) }
+                }
+            }
+        }
+    }
+
+    /// FNV-1a of the key: the same key always takes the same lane.
+    static func lane(of key: [UInt8]?) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key ?? [] {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        return Int(hash % UInt64(concurrentKeys))
     }
 
     /// Applies one message, or sets it aside; returns only when one of the two has happened.
