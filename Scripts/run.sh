@@ -12,6 +12,7 @@ bash Scripts/setup.sh
 export TONGBAN_PROFILE=run
 source Scripts/lib/infra.sh
 source Scripts/lib/services.sh
+source Scripts/lib/partner.sh
 
 stop_all() {
   trap - EXIT INT TERM
@@ -30,9 +31,14 @@ infra_start
 
 say_step "setting up each service's database role, schema and keys"
 services_prepare
+# 北京 (110100) as a local partner region, so that 跨省通办 can be tried: TONGBAN_PARTNER=none leaves it out.
+with_partner=false
+if [ "${TONGBAN_PARTNER:-beijing}" != none ]; then with_partner=true; partner_prepare; fi
 LOG_DIR="$SERVICES_LOG_DIR"
 services_start
+if $with_partner; then partner_start; fi
 services_wait_ready 60 || exit 1
+if $with_partner; then partner_wait_ready 60 || exit 1; fi
 
 cat <<INFO
 
@@ -47,6 +53,9 @@ Tongban is running.
   PostgreSQL   127.0.0.1:$PG_PORT, database $PG_DATABASE   (psql -h 127.0.0.1 -p $PG_PORT -U $PG_ADMIN_USER $PG_DATABASE)
   Kafka        $TONGBAN_KAFKA_BOOTSTRAP_SERVERS (Tansu)   (kcat -b $TONGBAN_KAFKA_BOOTSTRAP_SERVERS -L)
   logs         $LOG_DIR
+$($with_partner && printf '\n  partner region 北京 110100 (relay, approval, seal on ports %s, %s, %s; topics under "beijing.")\n' "${PARTNER_PORTS[relay]}" "${PARTNER_PORTS[approval]}" "${PARTNER_PORTS[seal]}")
+
+  Play a working day:   $BIN/tongban demo
 
   A token for an officer (any role: tongban token issue --help):
     export TONGBAN_TOKEN_SIGNING_KEY_FILE=$TONGBAN_TOKEN_SIGNING_KEY_FILE
