@@ -180,6 +180,38 @@ struct WholeSystemTests {
         }
     }
 
+    @Test("tongban demo plays its working day against the five services, to its summary")
+    func demo() async throws {
+        let region = try TestRegion()
+        var environment: [String: String] = [:]
+        var services: [RunningService] = []
+        for service in ServiceName.allCases {
+            let running = try await region.start(service, environment: service == .relay ? try Self.relayWithoutPartners() : [:])
+            services.append(running)
+            environment["TONGBAN_\(service.rawValue.uppercased())_URL"] = running.client.baseURL.absoluteString
+        }
+        for service in services {
+            #expect(await eventually(timeout: .seconds(60)) { await service.isReady() }, "\(service.service.rawValue) never became ready")
+        }
+        // The local identity provider's key, as Scripts/run.sh keeps it in a file.
+        let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent(TestInfrastructure.uniqueName("signing-key")).path
+        try #require(FileManager.default.createFile(atPath: keyFile, contents: Data(region.signingKey.privateJWK.utf8), attributes: [.posixPermissions: 0o600]))
+        environment["TONGBAN_TOKEN_SIGNING_KEY_FILE"] = keyFile
+
+        let played = try await runCommand(TestInfrastructure.binaryDirectory.appendingPathComponent("tongban").path, ["demo"], environment: environment, timeout: .seconds(300))
+        #expect(played.status == 0, "\(played.output)")
+        let output = played.output
+        #expect(output.contains("refused at the window, with the one-time notice"))
+        #expect(output.contains("completed on the spot: 营业执照"))
+        #expect(output.contains("营业执照") && output.contains("食品经营许可证") && output.contains("公共场所卫生许可证"))
+        #expect(output.contains("owes 契税完税凭证"))
+        #expect(output.contains("rejects 危险化学品经营许可"))
+        #expect(output.contains("skipped: no partner region 110100"))
+        #expect(output.contains("rates case") && output.contains("dissatisfied"))
+        #expect(output.contains("cases completed                                    3"), "\(output)")
+        #expect(output.contains("/dashboard#token="))
+    }
+
     /// The relay needs its signing key and a partner registry; a region without partners yet, as run.sh starts it.
     static func relayWithoutPartners() async throws -> [String: String] {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(TestInfrastructure.uniqueName("relay")).path
