@@ -73,7 +73,7 @@ struct AsyncAPIDocumentTests {
         #expect(Set(channels.compactMap { ($0.value as? [String: Any])?["address"] as? String }) == Set(TopicRegistry.all.map(\.name)))
     }
 
-    @Test("every topic the code declares is in the registry, and every topic name the code spells out is a registry topic")
+    @Test("every topic the code declares is in the registry, and every topic name the code, the guides and Compose/ spell out is a registry topic")
     func everyTopicInTheCodeIsDocumented() throws {
         let declared = try Repository.topicDeclarations()
         let registry = Set(TopicRegistry.all.map(\.name))
@@ -91,6 +91,12 @@ struct AsyncAPIDocumentTests {
                 for match in try Repository.swiftCode(path).matches(of: /"(tongban\.[a-z]+\.[a-z-]+\.v\d+)"/) {
                     #expect(registry.contains(String(match.output.1)), "\(path) names topic \(match.output.1), which is not in the registry")
                 }
+            }
+        }
+        // The guides' and Compose/'s topic names too: a department copies them into its consumer.
+        for path in Repository.files(under: "Docs", extensions: [".md"]) + Repository.files(under: "Compose", extensions: [".yaml", ".sh"]) + ["README.md"] {
+            for match in try Repository.text(path).matches(of: /tongban\.[a-z]+\.[a-z-]+\.v\d+/) {
+                #expect(registry.contains(String(match.output)), "\(path) names topic \(match.output), which is not in the registry")
             }
         }
         // And every service's consumed topics (read from its code) are registry topics.
