@@ -6,7 +6,9 @@ import Testing
 /// Every route a service's router really has is in Docs/openapi.yaml under that service's tag, and
 /// every operation the document promises for a service is one its router has. The routes come
 /// from building each service (see `ServiceRoutes`), so the document cannot fall behind the code.
-@Suite("Docs/openapi.yaml against the services' routers")
+/// One service at a time: each sets up a schema and role, and those set-ups queue on one lock
+/// with every other test's at the start of a parallel run.
+@Suite("Docs/openapi.yaml against the services' routers", .serialized)
 struct RouteCoverageTests {
     /// `GET /cases/{number}` and `GET /cases/{caseNumber}` are the same route: parameter names are not compared.
     static func normalised(_ route: String) -> String {
