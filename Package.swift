@@ -173,7 +173,10 @@ let package = Package(
         .testTarget(
             name: "DocsTests",
             dependencies: [
-                "Messaging", "TestSupport",
+                // The five services, built as their executables build them, to read their routes.
+                "Intake", "Approval", "Seal", "Evaluation", "Relay",
+                "Messaging", "ServiceKit", "ServiceTestSupport", "TestSupport", "Domain", "Postgres", logging,
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),
                 .product(name: "Yams", package: "Yams"),
             ],

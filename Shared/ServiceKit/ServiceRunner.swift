@@ -126,6 +126,9 @@ public func buildServiceApplication(
         )
     }
     routes(router)
+    // Every route the service answers, once at start-up: an operator checking a deployment, and the
+    // test that holds Docs/openapi.yaml to what the code really serves, read it here.
+    runtime.logger.debug("routes", metadata: ["http.routes": .array(router.routes.map { .string("\($0.method) \($0.path)") })])
 
     return Application(
         router: router,
