@@ -109,6 +109,10 @@ stdbuf -oL "$BIN/tongban-bench" faults load --bundles "$broker_bundles" --rate "
 load_pid=$!
 sleep 5
 tansu_stop
+# Tansu binds its port without SO_REUSEADDR: it starts again only once the old connections have
+# left TIME_WAIT (up to a minute), so the broker is away that long.
+port_free() { ! ss -Htan "( sport = :$KAFKA_PORT )" | grep -q .; }
+wait_for "the broker's port" 120 port_free
 tansu_start
 phase2_restarted=$(date +%s)
 # The operator's recovery after a broker lost its log (Docs: replay): every service restarted, so
