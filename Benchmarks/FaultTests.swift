@@ -25,11 +25,11 @@ struct SystemRecords {
         client = PostgresClient(configuration: .init(url: adminURL), logger: logger)
     }
 
-    /// How many of `cases` have licences in seal's register.
-    func casesWithLicences(_ cases: [String]) async throws -> Int {
+    /// How many of `cases` intake shows completed (出证): seal issued their licences and intake heard of it.
+    func completedCases(_ cases: [String]) async throws -> Int {
         guard !cases.isEmpty else { return 0 }
         return try await client.query("""
-            SELECT count(DISTINCT case_number) FROM seal.licences WHERE case_number = ANY(\(Self.textArray(cases))::text[])
+            SELECT count(*) FROM intake.cases WHERE status = 'completed' AND number = ANY(\(Self.textArray(cases))::text[])
             """).decode(Int.self)[0]
     }
 
@@ -42,12 +42,12 @@ struct SystemRecords {
 struct FaultLoad: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load",
-        abstract: "Submit bundles at a steady rate, retrying through outages with the same Idempotency-Key, and wait until every accepted one has its licences.",
+        abstract: "Submit bundles at a steady rate, retrying through outages with the same Idempotency-Key, and wait until intake shows every accepted one completed.",
         discussion: """
             Every application intake accepted (HTTP 201) is appended to --accepted-file as \
             `<case number> <bundle>`. When every application is submitted, --submitted-marker is \
             created, so the fault loop knows to stop; then the command waits, simulated officers \
-            still deciding, until seal has licences for every accepted case.
+            still deciding, until intake shows every accepted case completed (its licences issued).
             """
     )
 
@@ -116,14 +116,14 @@ struct FaultLoad: AsyncParsableCommand {
             let deadline = clock.now + .seconds(timeout)
             var lastReport = clock.now
             while true {
-                let done = (try? await records.casesWithLicences(numbers)) ?? 0
+                let done = (try? await records.completedCases(numbers)) ?? 0
                 if done == numbers.count { break }
                 if clock.now > deadline {
-                    print("faults load: only \(done) of \(numbers.count) accepted cases have licences after \(timeout) s")
+                    print("faults load: only \(done) of \(numbers.count) accepted cases are completed at intake after \(timeout) s")
                     break
                 }
                 if clock.now - lastReport > .seconds(10) {
-                    print("faults load: \(done) of \(numbers.count) cases have their licences")
+                    print("faults load: \(done) of \(numbers.count) cases completed (licences issued, intake told)")
                     lastReport = clock.now
                 }
                 try await Task.sleep(for: .seconds(1))

@@ -164,7 +164,10 @@ struct SystemBenchmark: AsyncParsableCommand {
         let bundlesPerSecond = Double(throughput.accepted) / elapsed
         let acceptedPerSecond = Double(throughput.accepted) / ((lastAccepted - firstSubmitted) / 1000)
 
-        // Latency at half the achieved rate, automatically decided bundles only.
+        // Latency at half the achieved rate, automatically decided bundles only, once every
+        // consumer has worked off the throughput run (intake's, evaluation's and the relay's
+        // backlogs would otherwise take the CPU the measured bundles need).
+        try await quiesce(probe, timeout: settleTimeout)
         let halfRate = bundlesPerSecond / 2
         let latencyCount = max(1, Int(halfRate * Double(latencySeconds)))
         print("\nlatency run: \(latencyCount) fireworks-shop-opening bundles at \(format(halfRate, 1))/s (half the achieved rate), open loop")
@@ -177,7 +180,7 @@ struct SystemBenchmark: AsyncParsableCommand {
             return submitted
         }
 
-        try await Task.sleep(for: .seconds(5))
+        try await quiesce(probe, timeout: settleTimeout)
         let idleAfter = probe.memory()
         let pgbenchAfter = try await pgbenchRun.rate(seconds: pgbenchSeconds)
         print("pgbench -N after the load: \(format(pgbenchAfter, 0)) tps")
@@ -298,6 +301,23 @@ struct SystemBenchmark: AsyncParsableCommand {
             }
             try await Task.sleep(for: .milliseconds(100))
         }
+    }
+
+    /// Waits until no service has consumer lag or outbox backlog (as its /metrics show them), then 5 s more.
+    func quiesce(_ probe: ServiceProbe, timeout: Int) async throws {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let deadline = started + .seconds(timeout)
+        while clock.now < deadline {
+            var busy = 0.0
+            for service in ServiceProbe.services {
+                if let (lag, backlog) = await probe.lagAndBacklog(of: service) { busy += lag + backlog }
+            }
+            if busy == 0 { break }
+            try await Task.sleep(for: .seconds(1))
+        }
+        print("  every consumer caught up after \(String(format: "%.0f", Double((clock.now - started).components.seconds))) s")
+        try await Task.sleep(for: .seconds(5))
     }
 
     // MARK: Figures

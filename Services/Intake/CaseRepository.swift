@@ -72,13 +72,15 @@ struct CaseRepository: Sendable {
     // MARK: Registration
 
     /// The next case number of `region` on `acceptedAt`'s day (in Beijing time, as the number shows it).
-    func nextCaseNumber(region: DivisionCode, acceptedAt: Date, on connection: PostgresConnection) async throws -> CaseNumber {
+    /// Without a connection it is taken in a statement of its own, which holds the day's sequence row
+    /// only for that statement's commit.
+    func nextCaseNumber(region: DivisionCode, acceptedAt: Date, on connection: PostgresConnection? = nil) async throws -> CaseNumber {
         let day = CaseNumber(region: region, acceptedAt: acceptedAt, sequence: 1).day
-        let sequence = try await connection.query("""
+        let sequence = try await run("""
             INSERT INTO case_sequences (region, day, last_sequence) VALUES (\(region.value), \(day), 1)
             ON CONFLICT (region, day) DO UPDATE SET last_sequence = case_sequences.last_sequence + 1
             RETURNING last_sequence
-            """).decode(Int.self)[0]
+            """, on: connection).decode(Int.self)[0]
         guard sequence <= CaseNumber.maximumSequence else { throw CaseNumbersExhausted(region: region.value, day: day) }
         return CaseNumber(region: region, acceptedAt: acceptedAt, sequence: sequence)
     }
