@@ -149,11 +149,10 @@ let package = Package(
         .executableTarget(
             name: "Benchmarks",
             dependencies: [
-                "Kafka", "Postgres", "Messaging", argumentParser, logging,
+                "Kafka", "Postgres", "Messaging", "TongbanClient", "Domain", argumentParser, logging,
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Benchmarks",
             swiftSettings: strict

@@ -1,8 +1,10 @@
 import AsyncHTTPClient
-import Crypto
+import Domain
 import Foundation
+import Messaging
 import NIOCore
 import NIOHTTP1
+import TongbanClient
 
 /// The running system as its users reach it: a window clerk registering applications at intake and
 /// department officers deciding their tasks at approval, over HTTP with bearer tokens.
@@ -174,28 +176,21 @@ struct BenchApplication: Sendable {
     /// The `sequence`-th applicant: a person of 长安区 with a valid 居民身份证号码.
     init(_ kind: Kind, sequence: Int) {
         self.kind = kind
-        let identity = Self.residentIdentityNumber(sequence: sequence)
-        let materials = kind.materials.map { code in
-            Self.materialJSON[code]!
-        }.joined(separator: ",")
-        let json = """
-            {"bundle":"\(kind.rawValue)","applicant":{"name":"压测申请人\(sequence)","residentIdentityNumber":"\(identity)"},\
-            "site":{"divisionCode":"130102","address":"石家庄市长安区中山东路\(sequence % 500 + 1)号"},\
-            "materials":[\(materials)],"commitments":[{"matterCode":"\(kind.commitment)"}]}
-            """
-        body = Array(json.utf8)
+        let application = ApplicationRequest(
+            bundle: kind.rawValue,
+            applicant: .init(name: "压测申请人\(sequence)", residentIdentityNumber: Self.residentIdentityNumber(sequence: sequence)),
+            site: .init(divisionCode: "130102", address: "石家庄市长安区中山东路\(sequence % 500 + 1)号"),
+            materials: kind.materials.map { Self.materials[$0]! },
+            commitments: [.init(matterCode: kind.commitment)]
+        )
+        // Encoding a value of our own types cannot fail.
+        body = Array(try! Envelope.encoder.encode(application))
     }
 
-    /// Each material: a small PDF-like file with its real SHA-256.
-    private static let materialJSON: [String: String] = {
-        let codes = Set(Kind.allCases.flatMap(\.materials))
-        return Dictionary(uniqueKeysWithValues: codes.map { code in
-            let content = Array("%PDF-1.7\n% Tongban benchmark material: \(code)\n%%EOF\n".utf8)
-            let digest = SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined()
-            let json = #"{"code":"\#(code)","mediaType":"application/pdf","fileName":"\#(code).pdf","contentBase64":"\#(Data(content).base64EncodedString())","sha256":"\#(digest)"}"#
-            return (code, json)
-        })
-    }()
+    /// Each material: a small PDF-like file with its real SHA-256, made once.
+    private static let materials: [String: MaterialUpload] = Dictionary(uniqueKeysWithValues: Set(Kind.allCases.flatMap(\.materials)).map { code in
+        (code, MaterialUpload.document(code, content: Data("%PDF-1.7\n% Tongban benchmark material: \(code)\n%%EOF\n".utf8)))
+    })
 
     /// GB 11643: region 130102, a birth date in the 1980s, a sequence code, and the check character.
     static func residentIdentityNumber(sequence: Int) -> String {
@@ -203,9 +198,6 @@ struct BenchApplication: Sendable {
         let month = 1 + (sequence / 28) % 12
         let year = 1980 + (sequence / 336) % 10
         let body = "130102" + String(format: "%04d%02d%02d", year, month, day) + String(format: "%03d", sequence % 1000)
-        let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-        let sum = zip(body, weights).reduce(0) { $0 + Int(String($1.0))! * $1.1 }
-        let check = Array("10X98765432")[sum % 11]
-        return body + String(check)
+        return body + String(ResidentIdentityNumber.checkCharacter(for: body.map { $0.wholeNumberValue! }))
     }
 }

@@ -31,7 +31,7 @@ public struct ResidentIdentityNumber: Sendable, Hashable, CheckedString {
     }
 
     /// ISO 7064 MOD 11-2 over the first 17 digits.
-    static func checkCharacter(for digits: [Int]) -> Character {
+    public static func checkCharacter(for digits: [Int]) -> Character {
         let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
         let sum = zip(digits, weights).reduce(0) { $0 + $1.0 * $1.1 }
         return Array("10X98765432")[sum % 11]
