@@ -220,7 +220,7 @@ struct WorkingDay: Sendable {
     }
 
     func partnerConfigured() async throws -> Bool {
-        let standings = try await relay.get("/relay/partners", token: key.issueToken(for: Principal(subject: "demo-operator", role: .admin, region: region), issuer: issuer, audience: audience, lifetime: .seconds(3600)))
+        let standings = try await relay.get("/relay/partners", token: token(for: Principal(subject: "demo-operator", role: .admin, region: region)))
         guard standings.status == 200 else { return false }
         guard try standings.decode(Standings.self).partners.contains(where: { $0.region == partnerRegion }) else { return false }
         return (try? await partnerApproval.get("/readyz").status) == 200
@@ -228,7 +228,7 @@ struct WorkingDay: Sendable {
 
     func summary(_ record: DayRecord) async throws {
         // The dashboard takes the token in the URL's fragment, which never reaches the server or its logs.
-        let supervisor = try await key.issueToken(for: Principal(subject: "supervisor-01", role: .supervisor, region: region), issuer: issuer, audience: audience, lifetime: .seconds(8 * 3600))
+        let supervisor = try await token(for: Principal(subject: "supervisor-01", role: .supervisor, region: region), hours: 8)
         print("""
 
             ── The day in figures ──────────────────────────────────────────
@@ -280,11 +280,16 @@ struct WorkingDay: Sendable {
     let audience = ProcessInfo.processInfo.environment["TONGBAN_TOKEN_AUDIENCE"] ?? "tongban"
 
     func applicant(_ applicant: Applicant) async throws -> String {
-        try await key.issueToken(for: Principal(subject: applicant.account, role: .applicant), issuer: issuer, audience: audience, lifetime: .seconds(3600))
+        try await token(for: Principal(subject: applicant.account, role: .applicant))
     }
 
     func officer(_ subject: String, department: String, region: String? = nil) async throws -> String {
-        try await key.issueToken(for: Principal(subject: subject, role: .officer, region: region ?? self.region, department: department), issuer: issuer, audience: audience, lifetime: .seconds(3600))
+        try await token(for: Principal(subject: subject, role: .officer, region: region ?? self.region, department: department))
+    }
+
+    /// A token as the local identity provider issues it, for the services' issuer and audience.
+    func token(for principal: Principal, hours: Int = 1) async throws -> String {
+        try await key.issueToken(for: principal, issuer: issuer, audience: audience, lifetime: .seconds(hours * 3600))
     }
 
     func say(_ line: String) {
