@@ -7,17 +7,26 @@ import Synchronization
 ///
 /// Nothing is committed automatically: the caller stores the offset of each message it has
 /// processed (``storeOffset(_:)``) and commits (``commit()``), or does both at once
-/// (``commit(_:)``). Before partitions move to another member, and when the consumer leaves, the
+/// (``commit(_:)``). Before partitions move to another member, and when the consumer stops, the
 /// stored offsets are committed, so the next owner starts right after what was processed; what
 /// was not processed is read again (at least once).
 ///
 /// ``run()`` joins the group and fetches on a thread of its own; ``messages`` hands the messages
-/// over. A graceful shutdown commits, leaves the group cleanly and ends ``messages``.
+/// over. A graceful shutdown commits, closes the client and ends ``messages``.
+///
+/// A stopping consumer sends no LeaveGroup: the group hands its partitions on after the session
+/// timeout (6 s by default), as it would after a crash. Tansu, the local broker, keeps a leader that
+/// left while the group was rebalancing as the group's leader for good, and then no member ever
+/// gets a partition again (every service restarted at once after a broker loss did exactly that);
+/// on Apache Kafka the cost is those seconds in a rolling restart.
 public final class KafkaConsumer: Service, Sendable {
     /// The messages fetched for this consumer. Iterate it from one task at a time.
     public let messages: KafkaConsumerMessages
 
     private let client: RDKafkaClient
+    /// Whether `client` still has its librdkafka handle. Calls from other threads hold this lock;
+    /// the poll thread destroys the handle under it when the consumer stops.
+    private let clientOpen = Mutex(true)
     private let buffer: KafkaConsumerMessageBuffer
     private let topics: [String]
     private let logger: Logger
@@ -66,12 +75,14 @@ public final class KafkaConsumer: Service, Sendable {
     /// Marks `message` processed: the next commit includes it (and everything before it in its partition).
     /// Throws if its partition is no longer assigned to this consumer; its new owner reads it again.
     public func storeOffset(_ message: KafkaConsumerMessage) throws(KafkaError) {
-        try client.storeOffsets([message.topicPartition: message.offset + 1])
+        try withOpenClient { client throws(KafkaError) in try client.storeOffsets([message.topicPartition: message.offset + 1]) }
     }
 
     /// Commits the stored offsets and returns when the group coordinator has them.
     public func commit() async throws(KafkaError) {
-        try await requestThread.run { [client] () throws(KafkaError) in try client.commitStoredOffsets() }
+        try await requestThread.run { [self] () throws(KafkaError) in
+            try withOpenClient { client throws(KafkaError) in try client.commitStoredOffsets() }
+        }
     }
 
     /// Stores `message`'s offset and commits: it will not be read again by this group.
@@ -82,18 +93,22 @@ public final class KafkaConsumer: Service, Sendable {
 
     /// The partitions this consumer holds now.
     public func assignment() async throws(KafkaError) -> Set<KafkaTopicPartition> {
-        Set(try await requestThread.run { [client] () throws(KafkaError) in try client.assignment() })
+        Set(try await requestThread.run { [self] () throws(KafkaError) in
+            try withOpenClient { client throws(KafkaError) in try client.assignment() }
+        })
     }
 
     /// The group's committed offsets (the next message to read) for these partitions; partitions
     /// without a committed offset are left out.
     public func committedOffsets(for partitions: [KafkaTopicPartition], timeout: Duration = .seconds(10)) async throws(KafkaError) -> [KafkaTopicPartition: Int64] {
-        try await requestThread.run { [client] () throws(KafkaError) in
-            try client.committedOffsets(of: partitions, timeoutMilliseconds: timeout.timeoutMilliseconds)
+        try await requestThread.run { [self] () throws(KafkaError) in
+            try withOpenClient { client throws(KafkaError) in
+                try client.committedOffsets(of: partitions, timeoutMilliseconds: timeout.timeoutMilliseconds)
+            }
         }
     }
 
-    /// Joins the group and fetches until shutdown, then commits, leaves the group and ends ``messages``.
+    /// Joins the group and fetches until shutdown, then commits, closes and ends ``messages``.
     public func run() async throws {
         guard !runCalled.exchange(true, ordering: .relaxed) else { throw KafkaError(.shutDown, "run() was already called") }
         defer {
@@ -111,9 +126,18 @@ public final class KafkaConsumer: Service, Sendable {
         }
     }
 
-    /// Lets ``run()`` commit, leave the group and return.
+    /// Lets ``run()`` commit, close and return.
     public func triggerGracefulShutdown() {
-        if !stopRequested.exchange(true, ordering: .relaxed) { client.wakeUpConsumer() }
+        if !stopRequested.exchange(true, ordering: .relaxed) {
+            try? withOpenClient { client throws(KafkaError) in client.wakeUpConsumer() }
+        }
+    }
+
+    private func withOpenClient<Result: Sendable>(_ body: (RDKafkaClient) throws(KafkaError) -> Result) throws(KafkaError) -> Result {
+        try clientOpen.withLock { open throws(KafkaError) -> Result in
+            guard open else { throw KafkaError(.shutDown, "the consumer has stopped") }
+            return try body(client)
+        }
     }
 
     // MARK: - The poll thread
@@ -146,11 +170,15 @@ public final class KafkaConsumer: Service, Sendable {
             logger.info("Kafka consumer failed", metadata: [KafkaLogKeys.error: "\(error)"])
         }
         do throws(KafkaError) {
-            try client.closeConsumer()
-            logger.info("Kafka consumer left its group")
+            try client.commitStoredOffsets()
         } catch {
-            logger.info("Kafka consumer did not close cleanly", metadata: [KafkaLogKeys.error: "\(error)"])
+            logger.info("Kafka consumer could not commit its last offsets; they are read again", metadata: [KafkaLogKeys.error: "\(error)"])
         }
+        clientOpen.withLock { open in
+            open = false
+            client.destroy(leavingGroup: false)
+        }
+        logger.info("Kafka consumer stopped; its group hands its partitions on after the session timeout")
         buffer.finish(failure: failure)
         if let failure { throw failure }
     }

@@ -90,6 +90,30 @@ struct KafkaIntegrationTests {
         }
     }
 
+    @Test("a member that shuts down while another joins does not leave the group stuck: the newcomer gets every partition")
+    func shutdownDuringRebalance() async throws {
+        let topic = TestInfrastructure.uniqueName("tongban.test.handover")
+        let configuration = configurationForTests(group: TestInfrastructure.uniqueName("handover"))
+        try await createTopic(topic, partitions: 3, configuration: configuration)
+        let all = Set((0..<3).map { KafkaTopicPartition(topic: topic, partition: $0) })
+
+        // The first member leads the group and holds every partition.
+        let first = try KafkaConsumer(configuration: configuration, topics: [topic], logger: testLogger)
+        let firstRun = Task { try await first.run() }
+        #expect(try await eventually { try await first.assignment() == all })
+
+        // A second member joins, which starts a rebalance; the leader stops in the middle of it
+        // (a rolling restart, or every service restarted after a broker loss).
+        let second = try KafkaConsumer(configuration: configuration, topics: [topic], logger: testLogger)
+        let tookOver = try await withRunning(second) {
+            try await Task.sleep(for: .milliseconds(300))
+            first.triggerGracefulShutdown()
+            try await firstRun.value
+            return try await eventually { try await second.assignment() == all }
+        }
+        #expect(tookOver, "the remaining member holds all three partitions")
+    }
+
     @Test("committed offsets survive a consumer restart; what was not committed is read again")
     func atLeastOnce() async throws {
         let topic = TestInfrastructure.uniqueName("tongban.test.commits")

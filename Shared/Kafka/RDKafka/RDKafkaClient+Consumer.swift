@@ -134,14 +134,6 @@ extension RDKafkaClient {
         return RDKafkaTopicPartitionList.entries(of: list).map(\.partition)
     }
 
-    /// Leaves the group: revokes the assignment (the rebalance callback commits what was stored)
-    /// and waits for the coordinator. Blocks.
-    func closeConsumer() throws(KafkaError) {
-        let result = rd_kafka_consumer_close(handle)
-        guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw KafkaError(.consumeFailed, rdKafka: result, "close")
-        }
-    }
 
     /// The client's fatal error, if librdkafka raised one.
     func fatalClientError() -> KafkaError? {

@@ -13,6 +13,8 @@ final class RDKafkaClient: Sendable {
     let context: RDKafkaCallbackContext
     let role: KafkaConfiguration.ClientRole
     private let topicHandles = Mutex(TopicHandles())
+    /// Set by ``destroy(leavingGroup:)``: the handle is gone and deinit has nothing left to free.
+    private let destroyed = Atomic(false)
 
     /// The producer's topic handles by name, and the last one used: most sends go to the same topic
     /// as the one before.
@@ -71,22 +73,34 @@ final class RDKafkaClient: Sendable {
         let topics: [OpaquePointer]
         let context: RDKafkaCallbackContext
 
-        func free() {
+        func free(flags: Int32 = 0) {
             if let consumerQueue { rd_kafka_queue_destroy(consumerQueue) }
             topics.forEach { rd_kafka_topic_destroy($0) }
-            rd_kafka_destroy(handle)
+            rd_kafka_destroy_flags(handle, flags)
             // Only now: librdkafka's threads, which call back into the context, have ended.
             Unmanaged.passUnretained(context).release()
         }
     }
 
-    deinit {
-        let resources = Resources(
+    private var resources: Resources {
+        Resources(
             handle: handle,
             consumerQueue: consumerQueue,
             topics: topicHandles.withLock { $0.byName.values.map(\.pointer) },
             context: context
         )
+    }
+
+    /// Destroys the handle now, on this thread; nothing may use the client afterwards. A consumer
+    /// that is not `leavingGroup` sends no LeaveGroup: the group drops it after its session timeout.
+    func destroy(leavingGroup: Bool) {
+        guard !destroyed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        resources.free(flags: leavingGroup ? 0 : Int32(RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE))
+    }
+
+    deinit {
+        guard !destroyed.load(ordering: .acquiring) else { return }
+        let resources = self.resources
         // rd_kafka_destroy joins librdkafka's threads (and closes a consumer that was never closed),
         // which can take a while: never on the thread that happened to drop the last reference.
         Thread.detachNewThread { resources.free() }
