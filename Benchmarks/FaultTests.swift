@@ -243,7 +243,7 @@ struct FaultCheck: AsyncParsableCommand {
         print("========== fault test result ==========")
         print("kills (SIGKILL of a service)        \(kills)")
         print("broker restarts (all topics lost)   \(brokerRestarts)")
-        print("crashes (a service exited itself)   \(crashes)")
+        print("services that stopped themselves    \(crashes)   (a crash or a fatal Kafka error; restarted)")
         print("bundles accepted (HTTP 201)         \(accepted.count)")
         print("lost (accepted, not at intake)      \(lost.count)")
         print("cases at intake nobody accepted     \(unknownCases.count)   (a duplicate application)")

@@ -70,7 +70,7 @@ export SWIFT_BACKTRACE=enable=no
 FAULT_DIR="$PROFILE_DIR/faults"
 mkdir -p "$FAULT_DIR"
 
-# A supervisor's part: a service that exited without being killed here crashed; count it and start
+# A supervisor's part: a service that exited without being killed here stopped itself (a crash, or a fatal Kafka error); count it and start
 # it again, as systemd or Kubernetes would.
 crashes=0
 restart_crashed() {
@@ -78,7 +78,7 @@ restart_crashed() {
   for service in "${TONGBAN_SERVICES[@]}"; do
     if ! kill -0 "${SERVICE_PIDS[$service]}" 2>/dev/null; then
       crashes=$((crashes + 1))
-      say "$service exited by itself (crash $crashes; see $SERVICES_LOG_DIR/$service.log); starting it again"
+      say "$service exited by itself (#$crashes; see $SERVICES_LOG_DIR/$service.log); starting it again"
       service_start "$service"
     fi
   done
@@ -134,10 +134,10 @@ if [ "$phase" != kills ]; then
   wait_for "the broker's port" 120 port_free
   tansu_start
   phase2_restarted=$(date +%s)
-  # The operator's recovery after a broker lost its log (Docs: replay): every service restarted, so
-  # that no client keeps state the broker forgot (an idempotent producer's id is fenced for good,
-  # and librdkafka 2.8.0 can crash on topics recreated under new ids); then each outbox replayed
-  # (all of it: inboxes drop what was applied already).
+  # The operator's recovery after a broker lost its log (Docs/operations.md, replay): every service
+  # restarted, so that no client keeps state the broker forgot (librdkafka does not fully follow a
+  # topic created again under a new id); then each outbox replayed (all of it: inboxes drop what
+  # was applied already). A service whose producer the broker forgot has stopped by itself by then.
   sleep 5
   restart_crashed
   say "Tansu is back, empty; restarting every service"
