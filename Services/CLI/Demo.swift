@@ -149,7 +149,7 @@ struct WorkingDay: Sendable {
     enum Outcome { case accepted(String), refused([String]) }
 
     func apply(matter: String? = nil, bundle: String? = nil, applicant: Applicant, supply only: Set<String>? = nil, omit: Set<String> = [], commitments: [String] = []) async throws -> Outcome {
-        let notice = try await intake.get(bundle.map { "/bundles/\($0)/notice" } ?? "/matters/\(matter ?? "")/notice").decode(Notice.self)
+        let notice = try await intake.get(bundle.map { "/bundles/\($0)/notice" } ?? "/matters/\(matter ?? "")/notice").decode(OneTimeNotice.self)
         let materials = notice.materials.filter { material in
             if let only { return only.contains(material.code) }
             let replaced = !material.replaceableByCommitmentFor.isEmpty && Set(material.replaceableByCommitmentFor).isSubset(of: commitments)
@@ -162,8 +162,8 @@ struct WorkingDay: Sendable {
             commitments: commitments.isEmpty ? nil : commitments.map(ApplicationRequest.Commitment.init)
         ), token: self.applicant(applicant), idempotencyKey: UUID().uuidString)
         switch response.status {
-        case 201: return .accepted(try response.decode(Receipt.self).caseNumber)
-        case 422: return .refused(try response.decode(Refusal.self).missing.map(\.name))
+        case 201: return .accepted(try response.decode(CaseReceipt.self).caseNumber)
+        case 422: return .refused(try response.decode(RegistrationRefusal.self).missing.map(\.name))
         default: throw DemoError("intake answered \(response.status): \(response.text)")
         }
     }
@@ -203,7 +203,7 @@ struct WorkingDay: Sendable {
         let client = client ?? approval
         let token = try await officer(subject, department: department, region: region ?? self.region)
         return try await waitFor("the tasks of \(number) at \(department)") {
-            let list = try await client.get("/tasks", token: token).decode(TaskList.self).tasks.filter { $0.caseNumber == number && $0.state == "open" }
+            let list = try await client.get("/tasks", token: token).decode(DepartmentTaskList.self).tasks.filter { $0.caseNumber == number && $0.state == "open" }
             return list.isEmpty ? nil : list
         }
     }
@@ -213,7 +213,7 @@ struct WorkingDay: Sendable {
         _ = try await waitFor("case \(number) to be ratable") { () async throws -> Bool? in
             let response = try await evaluation.get("/cases/\(number)/rating", token: token)
             guard response.status == 200 else { return nil }
-            return try response.decode(Ratable.self).ratable ? true : nil
+            return try response.decode(CaseRating.self).ratable ? true : nil
         }
         let rated = try await evaluation.post("/cases/\(number)/rating", json: RatingForm(level: level, channel: "window-device", comment: comment, tags: tags), token: token)
         say("\(applicant.request.name) rates case \(number) \(level) at the window's rating device: HTTP \(rated.status)\(level == "dissatisfied" ? "; the department must rectify (整改)" : "")")
@@ -222,7 +222,7 @@ struct WorkingDay: Sendable {
     func partnerConfigured() async throws -> Bool {
         let standings = try await relay.get("/relay/partners", token: token(for: Principal(subject: "demo-operator", role: .admin, region: region)))
         guard standings.status == 200 else { return false }
-        guard try standings.decode(Standings.self).partners.contains(where: { $0.region == partnerRegion }) else { return false }
+        guard try standings.decode(PartnerStandings.self).partners.contains(where: { $0.region == partnerRegion }) else { return false }
         return (try? await partnerApproval.get("/readyz").status) == 200
     }
 
@@ -328,42 +328,8 @@ struct DayRecord {
     var licencePage: String?
 }
 
-// MARK: What the services answer (the parts the demo reads)
+// MARK: What the demo sends besides applications
 
-struct Notice: Decodable {
-    struct Material: Decodable { var code: String; var replaceableByCommitmentFor: [String] }
-    var materials: [Material]
-}
-struct Receipt: Decodable { var caseNumber: String }
-struct Refusal: Decodable {
-    struct Item: Decodable { var name: String }
-    var missing: [Item]
-}
-struct CaseDocument: Decodable, Sendable {
-    struct Deficiency: Decodable, Sendable { var name: String; var dueBy: String }
-    var status: String
-    var deficiencies: [Deficiency]
-    var licences: [LicenceSummary]
-    var refused: [LicencesIssued.Refusal]
-}
-struct TaskList: Decodable { var tasks: [DepartmentTask] }
-struct DepartmentTask: Decodable, Sendable {
-    struct Matter: Decodable, Sendable { var name: String; var stepsBeforeDecision: [String] }
-    struct Step: Decodable, Sendable { var step: String }
-    var id: String
-    var caseNumber: String
-    var state: String
-    var departmentName: String
-    var matter: Matter
-    var steps: [Step]
-    /// The steps still to record before the decision.
-    var nextSteps: [String] { matter.stepsBeforeDecision.filter { step in !steps.contains { $0.step == step } } }
-}
-struct Ratable: Decodable { var ratable: Bool }
-struct Standings: Decodable {
-    struct Partner: Decodable { var region: String }
-    var partners: [Partner]
-}
 struct SupplementAsk: Encodable {
     var items: [SupplementRequested.Item]
     var reason: String

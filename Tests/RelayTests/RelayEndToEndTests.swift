@@ -46,7 +46,7 @@ struct RelayEndToEndTests {
         func apply(_ application: ApplicationRequest) async throws -> String {
             let response = try await intakeA.client.post("/cases", json: application, token: try await regions.a.token(applicant), idempotencyKey: UUID().uuidString)
             try #require(response.status == 201, "\(response.text)")
-            return try response.decode(Receipt.self).caseNumber
+            return try response.decode(CaseReceipt.self).caseNumber
         }
 
         func caseAtA(_ number: String) async throws -> CaseDocument {
@@ -56,11 +56,11 @@ struct RelayEndToEndTests {
         }
 
         /// B's officer finds the handed-over case among the department's open tasks, and approves it.
-        func approveInB(_ number: String) async throws -> BeijingTask {
+        func approveInB(_ number: String) async throws -> DepartmentTask {
             let token = try await regions.b.token(beijingOfficer)
-            var found: BeijingTask?
+            var found: DepartmentTask?
             let arrived = try await eventually(timeout: .seconds(90)) {
-                found = try await approvalB.client.get("/tasks", token: token).decode(TaskList.self).tasks.first { $0.caseNumber == number }
+                found = try await approvalB.client.get("/tasks", token: token).decode(DepartmentTaskList.self).tasks.first { $0.caseNumber == number }
                 return found != nil
             }
             let task = try #require(found, "B's officer never saw case \(number) among the tasks; arrived: \(arrived)")
@@ -69,23 +69,6 @@ struct RelayEndToEndTests {
             return task
         }
     }
-
-    struct Receipt: Decodable { var caseNumber: String }
-    struct CaseDocument: Decodable {
-        struct Entry: Decodable { var kind: String; var summary: String }
-        var status: String
-        var licences: [LicenceSummary]
-        var timeline: [Entry]
-    }
-    struct TaskList: Decodable { var tasks: [BeijingTask] }
-    struct BeijingTask: Decodable {
-        struct Origin: Decodable, Equatable { var region: String; var caseNumber: String }
-        var id: String
-        var caseNumber: String
-        var department: String
-        var handedOverFrom: Origin?
-    }
-    struct Verification: Decodable { var verdict: String }
 
     static let branchMaterials = ["applicant-identity", "branch-registration-application", "parent-company-licence", "premises-proof"]
 
@@ -113,7 +96,7 @@ struct RelayEndToEndTests {
 
         // The licence is B's seal's: B's verification says it holds.
         #expect(licence.verificationURL.hasSuffix("/licences/\(licence.licenceNumber)/verification") || licence.verificationURL.contains(licence.licenceNumber))
-        let verification = try await deployment.sealB.client.get("/licences/\(licence.licenceNumber)/verification").decode(Verification.self)
+        let verification = try await deployment.sealB.client.get("/licences/\(licence.licenceNumber)/verification").decode(LicenceVerification.self)
         #expect(verification.verdict == "valid")
         // A's seal issued nothing for it: the licence is not A's to seal.
         #expect(try await deployment.sealA.client.get("/licences/\(licence.licenceNumber)/verification").status == 404)
@@ -145,7 +128,7 @@ struct RelayEndToEndTests {
         #expect(Set(view.licences.map(\.kind.name)) == ["营业执照", "营业执照（分公司）"])
         for licence in view.licences {
             let seal = licence.issuingRegion == "130100" ? deployment.sealA : deployment.sealB
-            #expect(try await seal.client.get("/licences/\(licence.licenceNumber)/verification").decode(Verification.self).verdict == "valid")
+            #expect(try await seal.client.get("/licences/\(licence.licenceNumber)/verification").decode(LicenceVerification.self).verdict == "valid")
         }
     }
 }

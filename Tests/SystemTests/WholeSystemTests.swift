@@ -23,59 +23,6 @@ struct WholeSystemTests {
         "food-business-application", "food-premises-layout", "food-safety-rules", "food-safety-manager", "hygiene-licence-application",
     ]
 
-    struct Receipt: Decodable {
-        struct Matter: Decodable { var code: String; var mode: String }
-        var caseNumber: String
-        var status: String
-        var matters: [Matter]
-    }
-    struct CaseDocument: Decodable {
-        struct Entry: Decodable { var at: String; var kind: String; var summary: String }
-        struct Matter: Decodable {
-            struct Task: Decodable { var taskID: String; var status: String }
-            var code: String
-            var task: Task?
-        }
-        var status: String
-        var matters: [Matter]
-        var licences: [LicenceSummary]
-        var timeline: [Entry]
-    }
-    struct TaskList: Decodable { var tasks: [Task] }
-    struct Task: Decodable {
-        struct Matter: Decodable { var code: String; var mode: String }
-        struct Decision: Decodable { var outcome: String; var decidedBy: String }
-        struct Verification: Decodable { var state: String }
-        var id: String
-        var caseNumber: String
-        var state: String
-        var matter: Matter
-        var decision: Decision?
-        var verification: Verification?
-    }
-    struct Verification: Decodable { var verdict: String }
-    struct Credential: Decodable {
-        struct Proof: Decodable { var cryptosuite: String }
-        var type: [String]
-        var proof: Proof
-    }
-    struct CaseClocks: Decodable {
-        struct Clock: Decodable { var matterCode: String; var department: String; var status: String; var light: String }
-        var status: String
-        var tasks: [Clock]
-    }
-    struct CaseRating: Decodable {
-        struct Rating: Decodable { var level: String; var channel: String }
-        var ratable: Bool
-        var rating: Rating?
-    }
-    struct PartnerStandings: Decodable {
-        struct Partner: Decodable { var backlog: Int }
-        var region: String
-        var partners: [Partner]
-        var quarantinedFromUnknownSenders: Int
-    }
-
     @Test("a restaurant opening: one application, two departments in parallel, three licences under one seal, a rating; each service shows its part")
     func restaurantOpening() async throws {
         let region = try TestRegion()
@@ -98,16 +45,16 @@ struct WholeSystemTests {
             commitments: [.init(matterCode: "public-place-hygiene-licence")]
         ), token: applicantToken, idempotencyKey: UUID().uuidString)
         try #require(applied.status == 201, "\(applied.text)")
-        let receipt = try applied.decode(Receipt.self)
+        let receipt = try applied.decode(CaseReceipt.self)
         let number = receipt.caseNumber
         #expect(receipt.status == "accepted")
         #expect(receipt.matters.map(\.mode) == ["immediate", "standard", "commitment"])
 
         // 并联审批: the market regulator's officer finds the food business licence among the department's work, and approves it.
         let marketToken = try await region.token(Self.marketOfficer)
-        var foodTask: Task?
+        var foodTask: DepartmentTask?
         #expect(try await eventually(timeout: .seconds(60)) {
-            foodTask = try await approval.client.get("/tasks", token: marketToken).decode(TaskList.self).tasks.first { $0.caseNumber == number }
+            foodTask = try await approval.client.get("/tasks", token: marketToken).decode(DepartmentTaskList.self).tasks.first { $0.caseNumber == number }
             return foodTask != nil
         })
         let food = try #require(foodTask)
@@ -133,9 +80,9 @@ struct WholeSystemTests {
         #expect(view.matters.allSatisfy { $0.task?.status == "approved" }, "\(view.matters.map { ($0.code, $0.task?.status) })")
 
         // Approval: the health department verifies the commitment within its limit; the food task shows who decided.
-        let decided = try await approval.client.get("/tasks/\(food.id)", token: marketToken).decode(Task.self)
+        let decided = try await approval.client.get("/tasks/\(food.id)", token: marketToken).decode(DepartmentTask.self)
         #expect(decided.decision?.outcome == "approved" && decided.decision?.decidedBy == Self.marketOfficer.subject)
-        let healthTasks = try await approval.client.get("/tasks?state=verifying", token: healthToken).decode(TaskList.self).tasks.filter { $0.caseNumber == number }
+        let healthTasks = try await approval.client.get("/tasks?state=verifying", token: healthToken).decode(DepartmentTaskList.self).tasks.filter { $0.caseNumber == number }
         #expect(healthTasks.map(\.matter.code) == ["public-place-hygiene-licence"])
         #expect(healthTasks.first?.verification?.state == "pending")
 
@@ -143,8 +90,8 @@ struct WholeSystemTests {
         for licence in view.licences {
             let credential = try await seal.client.get("/licences/\(licence.licenceNumber)", token: applicantToken)
             #expect(credential.status == 200, "\(credential.text)")
-            #expect(try credential.decode(Credential.self).proof.cryptosuite == "eddsa-jcs-2022")
-            #expect(try await seal.client.get("/licences/\(licence.licenceNumber)/verification").decode(Verification.self).verdict == "valid")
+            #expect(try credential.decode(LicenceCredential.self).proof.cryptosuite == "eddsa-jcs-2022")
+            #expect(try await seal.client.get("/licences/\(licence.licenceNumber)/verification").decode(LicenceVerification.self).verdict == "valid")
             let page = try await seal.client.get("/licences/\(licence.licenceNumber)/page")
             #expect(page.status == 200 && page.text.contains(licence.kind.name) && page.text.contains(Self.restaurant.name))
         }
