@@ -70,8 +70,8 @@ export SWIFT_BACKTRACE=enable=no
 FAULT_DIR="$PROFILE_DIR/faults"
 mkdir -p "$FAULT_DIR"
 
-# A supervisor's part: a service that exited without being killed here stopped itself (a crash, or a fatal Kafka error); count it and start
-# it again, as systemd or Kubernetes would.
+# A supervisor's part: a service that exited without being killed here stopped itself (a crash or a
+# fatal Kafka error); count it and start it again, as systemd or Kubernetes would.
 crashes=0
 restart_crashed() {
   local service

@@ -3,10 +3,12 @@
 # own (profile "test": ports 55532 and 19192, beside a running Tongban), builds, runs every test,
 # and stops what it started, also when it fails or is interrupted.
 #
-# Two phases: first every test in parallel, then, one at a time, the suites that must run alone:
+# Three phases: first every test in parallel, then, one at a time, the suites that must run alone:
 # *RestartTests stop and start PostgreSQL or Tansu under the system, and the whole-system and
 # two-region end-to-end suites start every service as a process (five to seven each), which beside
-# two hundred parallel tests overloads the one local broker.
+# two hundred parallel tests overloads the one local broker. Last, a short run of the fault tests
+# (Scripts/faults.sh on this debug build, about 3 minutes): 1500 bundles while services are killed,
+# then 500 while the broker loses everything; it fails on any lost or duplicated decision or licence.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -34,3 +36,5 @@ export TONGBAN_BIN_DIR
 alone='RestartTests|WholeSystemTests|EndToEndTests'
 swift test --skip-build --skip "$alone"
 swift test --skip-build --no-parallel --filter "$alone"
+# Its own PostgreSQL and Tansu (profile "bench"), started and stopped by faults.sh.
+bash Scripts/faults.sh --configuration debug --bundles 1500 --broker-bundles 500
