@@ -15,26 +15,30 @@ cd "$ROOT"
 
 bash Scripts/setup.sh
 
-export TONGBAN_PROFILE=test
-source Scripts/lib/infra.sh
-cleanup() {
-  # A test process that crashed cannot stop the services it started: nothing of this build outlives the run.
-  if [ -n "${TONGBAN_BIN_DIR:-}" ]; then pkill -KILL -f "^$TONGBAN_BIN_DIR/" 2>/dev/null || true; fi
+# The tests, in a subshell: its PostgreSQL and Tansu (profile "test") and their variables end with it.
+(
+  export TONGBAN_PROFILE=test
+  source Scripts/lib/infra.sh
+  cleanup() {
+    # A test process that crashed cannot stop the services it started: nothing of this build outlives the run.
+    if [ -n "${TONGBAN_BIN_DIR:-}" ]; then pkill -KILL -f "^$TONGBAN_BIN_DIR/" 2>/dev/null || true; fi
+    infra_stop
+  }
+  trap cleanup EXIT
+  trap 'exit 130' INT TERM
+
+  # Every run starts from an empty cluster and broker: nothing a previous run left can make a test pass.
   infra_stop
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+  rm -rf "$PROFILE_DIR"
+  infra_start
 
-# Every run starts from an empty cluster and broker: nothing a previous run left can make a test pass.
-infra_stop
-rm -rf "$PROFILE_DIR"
-infra_start
+  swift build --build-tests
+  TONGBAN_BIN_DIR="$(swift build --show-bin-path)"
+  export TONGBAN_BIN_DIR
+  alone='RestartTests|WholeSystemTests|EndToEndTests'
+  swift test --skip-build --skip "$alone"
+  swift test --skip-build --no-parallel --filter "$alone"
+)
 
-swift build --build-tests
-TONGBAN_BIN_DIR="$(swift build --show-bin-path)"
-export TONGBAN_BIN_DIR
-alone='RestartTests|WholeSystemTests|EndToEndTests'
-swift test --skip-build --skip "$alone"
-swift test --skip-build --no-parallel --filter "$alone"
-# Its own PostgreSQL and Tansu (profile "bench"), started and stopped by faults.sh.
+# The fault tests, on their own PostgreSQL and Tansu (profile "bench"), which faults.sh starts and stops.
 bash Scripts/faults.sh --configuration debug --bundles 1500 --broker-bundles 500
