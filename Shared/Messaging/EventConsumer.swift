@@ -14,11 +14,12 @@ public struct PermanentEventFailure: Error, CustomStringConvertible {
     public var description: String { reason }
 }
 
-/// Applies events from Kafka to the service's database, each exactly once: per message, one
-/// transaction records the event id in the inbox and runs the handler; the Kafka offsets are
-/// committed only after every transaction of their batch committed. A redelivered event finds its
-/// id and changes nothing. One case's events are applied in the order they came; different cases'
-/// side by side (see `process(_:)` for a batch).
+/// Applies events from Kafka to the service's database, each exactly once: the transaction that
+/// runs an event's handler also records its id in the inbox, and the Kafka offsets are committed
+/// only after every transaction of their batch committed. A redelivered event finds its id and
+/// changes nothing. One case's events are applied in the order they came, different cases' side by
+/// side; the events of a batch that share a lane go in one transaction, and should one fail, one
+/// transaction each (see `process(_:)` for a batch).
 ///
 /// - An unreadable message (not an envelope, wrong payload) or a `PermanentEventFailure` goes to
 ///   `tongban.<service>.dlq.v1` with the original key, headers and value plus the reason.
@@ -115,9 +116,39 @@ public final class EventConsumer: Service, Sendable {
         await withTaskGroup(of: Void.self) { group in
             for lane in lanes where !lane.isEmpty {
                 group.addTask {
+                    if lane.count > 1, await self.applyTogether(lane) { return }
                     for message in lane { await self.process(message) }
                 }
             }
+        }
+    }
+
+    /// The usual case for a lane of a batch: all its events in one transaction, so one commit
+    /// instead of one per event. Any failure rolls them all back and returns false; the caller then
+    /// applies them one by one, with their retries and dead letters.
+    func applyTogether(_ messages: [KafkaConsumerMessage]) async -> Bool {
+        var envelopes: [Envelope] = []
+        for message in messages {
+            guard let envelope = try? Envelope(key: message.key, headers: message.headers.map { ($0.key, $0.value ?? []) }, value: message.value) else {
+                return false
+            }
+            envelopes.append(envelope)
+        }
+        do {
+            let applied = try await client.withTransaction { connection in
+                var applied = 0
+                for (message, envelope) in zip(messages, envelopes) {
+                    guard try await Self.recordInInbox(envelope, message, on: connection) else { continue }
+                    try await self.handler(envelope, connection)
+                    applied += 1
+                }
+                return applied
+            }
+            if applied > 0 { appliedCounter.increment(by: applied) }
+            if applied < messages.count { duplicateCounter.increment(by: messages.count - applied) }
+            return true
+        } catch {
+            return false
         }
     }
 
@@ -152,13 +183,7 @@ public final class EventConsumer: Service, Sendable {
             attempt += 1
             do {
                 let applied = try await client.withTransaction { connection in
-                    let recorded = try await connection.query("""
-                        INSERT INTO inbox (event_id, topic, kafka_partition, kafka_offset)
-                        VALUES (\(envelope.id), \(message.topic), \(message.partition), \(message.offset))
-                        ON CONFLICT (event_id) DO NOTHING
-                        RETURNING 1
-                        """)
-                    guard !recorded.isEmpty else { return false }
+                    guard try await Self.recordInInbox(envelope, message, on: connection) else { return false }
                     try await self.handler(envelope, connection)
                     return true
                 }
@@ -182,6 +207,17 @@ public final class EventConsumer: Service, Sendable {
             try? await Task.sleep(for: delay)
             delay = min(delay * 2, .seconds(5))
         }
+    }
+
+    /// Records the event as applied; false when it was already (a redelivery).
+    static func recordInInbox(_ envelope: Envelope, _ message: KafkaConsumerMessage, on connection: PostgresConnection) async throws -> Bool {
+        let recorded = try await connection.query("""
+            INSERT INTO inbox (event_id, topic, kafka_partition, kafka_offset)
+            VALUES (\(envelope.id), \(message.topic), \(message.partition), \(message.offset))
+            ON CONFLICT (event_id) DO NOTHING
+            RETURNING 1
+            """)
+        return !recorded.isEmpty
     }
 
     /// Sends the message, unchanged, to the dead-letter topic with the reason; retries until the broker has it.
