@@ -4,6 +4,7 @@ import Kafka
 import Logging
 import Messaging
 import Postgres
+import ServiceKit
 
 /// `tongban replay`: after a broker lost its log, send a service's events again from its outbox.
 struct Replay: AsyncParsableCommand {
@@ -57,7 +58,11 @@ struct Replay: AsyncParsableCommand {
         logger.logLevel = .warning
         let client = PostgresClient(configuration: .init(url: url), logger: logger)
         defer { client.close() }
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: servers), logger: logger)
+        // The services' own TONGBAN_KAFKA_<SETTING> variables (TLS, SASL), so replay reaches the
+        // same secured cluster they do.
+        var kafka = KafkaConfiguration(bootstrapServers: servers)
+        kafka.additionalSettings = EnvironmentVariables(environment).librdkafkaSettings()
+        let producer = try KafkaProducer(configuration: kafka, logger: logger)
 
         let start: OutboxReplay.Start = if let since { .time(Envelope.parseTime(since)!) } else if let fromEvent { .eventID(fromEvent) } else { .beginning }
         let marked = try await OutboxReplay.markForReplay(from: start, on: client)

@@ -201,7 +201,7 @@ public struct EnvironmentVariables: Sendable {
 
     /// `TONGBAN_KAFKA_SECURITY_PROTOCOL=sasl_ssl` → `security.protocol=sasl_ssl`: everything librdkafka
     /// accepts, so a secured production cluster needs no code change.
-    func librdkafkaSettings() -> [String: String] {
+    public func librdkafkaSettings() -> [String: String] {
         var settings: [String: String] = [:]
         for (name, value) in values where name.hasPrefix("TONGBAN_KAFKA_") && name != "TONGBAN_KAFKA_BOOTSTRAP_SERVERS" && name != "TONGBAN_KAFKA_PORT" {
             settings[name.dropFirst("TONGBAN_KAFKA_".count).lowercased().replacingOccurrences(of: "_", with: ".")] = value
