@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 public import Hummingbird
 public import Logging
@@ -71,6 +72,14 @@ public enum ServiceRunner {
             let app = try await buildApplication(runtime)
             try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
             logger.info("stopped")
+        } catch let error as ConfigurationError {
+            // A setting only the service itself reads (its calendar, its partner registry) is as
+            // much a configuration error as one read above: the same exit status for supervisors.
+            logger.critical("configuration error", metadata: ["error": "\(error)"])
+            exit(configurationErrorStatus)
+        } catch let error as CalendarError {
+            logger.critical("configuration error", metadata: ["error": "TONGBAN_CALENDAR_DIR: \(error)"])
+            exit(configurationErrorStatus)
         } catch {
             // The error's description, never its reflection: database errors keep row data out of it.
             logger.error("stopped by an error", metadata: ["error": "\(error)"])

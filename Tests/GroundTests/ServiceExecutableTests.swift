@@ -116,6 +116,17 @@ struct ServiceExecutableTests {
         #expect(process.logLines.contains { $0.contains("TONGBAN_HTTP_PORT") && $0.contains("eighty") })
     }
 
+    @Test("a region without a working-day calendar stops approval at start-up with exit status 78, naming the setting")
+    func missingCalendar() async throws {
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent(TestInfrastructure.uniqueName("calendars"), isDirectory: true)
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        var environment = try await Self.settings(for: "approval").merging(["TONGBAN_HTTP_PORT": "0", "TONGBAN_REGION": "650100"]) { $1 }
+        environment["TONGBAN_CALENDAR_DIR"] = empty.path
+        let process = try ServiceProcess(executable: "approval", environment: environment)
+        #expect(try await process.waitForExit() == 78)
+        #expect(process.logLines.contains { $0.contains("TONGBAN_CALENDAR_DIR") && $0.contains("650100") })
+    }
+
     @Test("tongban status reports every service up, and a stopped one down")
     func operatorStatus() async throws {
         var addresses: [String: String] = [:]
