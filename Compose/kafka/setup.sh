@@ -117,6 +117,7 @@ produce evaluation tongban.evaluation.dlq.v1
 consume evaluation tongban.intake.case-submitted.v1
 consume evaluation tongban.relay.case-received.v1
 consume evaluation tongban.intake.case-withdrawn.v1
+consume evaluation tongban.relay.partner-update.v1
 consume evaluation tongban.approval.tasks-opened.v1
 consume evaluation tongban.approval.supplement-requested.v1
 consume evaluation tongban.approval.task-resumed.v1

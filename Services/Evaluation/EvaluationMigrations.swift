@@ -3,7 +3,7 @@ import Postgres
 /// Evaluation's schema: its own projection of cases and task clocks (built from events only), the
 /// alerts raised, ratings and rectifications. Messaging's tables are version 1.
 enum EvaluationMigrations {
-    static let all = [projection]
+    static let all = [projection, partnerParts]
 
     static let projection = PostgresMigration(version: 2, name: "supervision projection, alerts, ratings, rectifications", sql: """
         -- A case as the events told it. Events of different topics arrive in any order, so every
@@ -109,5 +109,20 @@ enum EvaluationMigrations {
             overdue boolean NOT NULL DEFAULT false,
             UNIQUE (case_number, department)
         );
+        """)
+
+    /// 多地联办 and 异地代收代办: a case this region handed over, whole or in part, is completed only
+    /// when every region's part is decided; `completed_at` becomes the last of those decisions.
+    static let partnerParts = PostgresMigration(version: 3, name: "partner regions' parts of a case", sql: """
+        CREATE TABLE partner_parts (
+            case_number text NOT NULL,
+            region text NOT NULL,
+            decided_at timestamptz,
+            PRIMARY KEY (case_number, region)
+        );
+        -- Whether this region has matters of its own in the case (unknown until case-submitted),
+        -- and when approval decided them.
+        ALTER TABLE cases ADD COLUMN home_matters boolean, ADD COLUMN home_decided_at timestamptz;
+        UPDATE cases SET home_decided_at = completed_at;
         """)
 }

@@ -14,7 +14,7 @@ struct SupervisionProjection: Sendable {
     let logger: Logger
 
     static let topics: [Topic] = [
-        .caseSubmitted, .caseReceived, .caseWithdrawn,
+        .caseSubmitted, .caseReceived, .caseWithdrawn, .partnerUpdate,
         .tasksOpened, .supplementRequested, .taskResumed, .taskDecided, .bundleDecided, .decisionRevoked,
         .licencesIssued,
     ]
@@ -22,9 +22,23 @@ struct SupervisionProjection: Sendable {
     /// Applies one event inside the consumer's inbox transaction.
     func apply(_ envelope: Envelope, on connection: PostgresConnection) async throws {
         switch envelope.type {
-        case Topic.caseSubmitted.eventType, Topic.caseReceived.eventType:
+        case Topic.caseSubmitted.eventType:
             let submitted = try envelope.decode(CaseSubmitted.self)
             try await recordCase(submitted.caseNumber, region: submitted.region, applicant: submitted.applicant, bundle: submitted.bundle, acceptedAt: submitted.acceptedAt, on: connection)
+            try await recordParts(of: submitted, on: connection)
+        case Topic.caseReceived.eventType:
+            // Handed in by a partner: every matter is this region's, and the case is done when they are.
+            let received = try envelope.decode(CaseSubmitted.self)
+            try await recordCase(received.caseNumber, region: received.region, applicant: received.applicant, bundle: received.bundle, acceptedAt: received.acceptedAt, on: connection)
+        case Topic.partnerUpdate.eventType:
+            let update = try envelope.decode(PartnerUpdate.self)
+            guard update.status == .decided || update.kind == .result else { return }
+            try await recordCase(update.caseNumber, region: nil, on: connection)
+            _ = try await connection.query("""
+                INSERT INTO partner_parts (case_number, region, decided_at) VALUES (\(update.caseNumber), \(update.partnerRegion), \(update.occurredAt))
+                ON CONFLICT (case_number, region) DO UPDATE SET decided_at = COALESCE(partner_parts.decided_at, EXCLUDED.decided_at)
+                """)
+            try await refreshCompletion(update.caseNumber, on: connection)
         case Topic.tasksOpened.eventType:
             let opened = try envelope.decode(TasksOpened.self)
             try await open(opened, on: connection)
@@ -50,8 +64,9 @@ struct SupervisionProjection: Sendable {
             let bundle = try envelope.decode(BundleDecided.self)
             try await recordCase(bundle.caseNumber, region: bundle.region, applicant: bundle.applicant, bundle: bundle.bundle, acceptedAt: bundle.acceptedAt, on: connection)
             _ = try await connection.query("""
-                UPDATE cases SET completed_at = \(bundle.decidedAt), approval_on_time = \(bundle.onTime) WHERE case_number = \(bundle.caseNumber)
+                UPDATE cases SET home_decided_at = \(bundle.decidedAt), approval_on_time = \(bundle.onTime) WHERE case_number = \(bundle.caseNumber)
                 """)
+            try await refreshCompletion(bundle.caseNumber, on: connection)
             for decision in bundle.decisions {
                 try await record(decision, caseNumber: bundle.caseNumber, region: bundle.region, caseAcceptedAt: bundle.acceptedAt, on: connection)
             }
@@ -74,6 +89,31 @@ struct SupervisionProjection: Sendable {
         default:
             throw PermanentEventFailure("evaluation does not apply \(envelope.type)")
         }
+    }
+
+    /// Which regions' parts the case has: this region's matters (if any) and each partner region's.
+    private func recordParts(of submitted: CaseSubmitted, on connection: PostgresConnection) async throws {
+        let home = submitted.matters.contains { $0.region == submitted.region }
+        _ = try await connection.query("UPDATE cases SET home_matters = \(home) WHERE case_number = \(submitted.caseNumber)")
+        for region in Set(submitted.matters.map(\.region)).subtracting([submitted.region]).sorted() {
+            _ = try await connection.query("""
+                INSERT INTO partner_parts (case_number, region) VALUES (\(submitted.caseNumber), \(region)) ON CONFLICT DO NOTHING
+                """)
+        }
+        try await refreshCompletion(submitted.caseNumber, on: connection)
+    }
+
+    /// 办结: the case is completed when its home part (if it has one) and every partner region's
+    /// part are decided, at the last of those decisions; recomputed whatever order events came in.
+    private func refreshCompletion(_ number: String, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("""
+            UPDATE cases SET completed_at = CASE
+                WHEN (home_decided_at IS NOT NULL OR home_matters = false)
+                     AND NOT EXISTS (SELECT 1 FROM partner_parts p WHERE p.case_number = cases.case_number AND p.decided_at IS NULL)
+                THEN GREATEST(home_decided_at, (SELECT max(p.decided_at) FROM partner_parts p WHERE p.case_number = cases.case_number))
+                END
+            WHERE case_number = \(number)
+            """)
     }
 
     private func open(_ opened: TasksOpened, on connection: PostgresConnection) async throws {

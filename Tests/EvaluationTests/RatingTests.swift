@@ -89,6 +89,50 @@ struct RatingTests {
         }
     }
 
+    @Test("a case handed over to a partner region, in part (多地联办) or whole (异地代收代办), is completed, and can be rated, only once the partner's part is decided")
+    func partnerParts() async throws {
+        try await EvaluationFixture.run(start: EvaluationFixture.at(Self.now)) { fixture in
+            let split = "130100-20261102-000021"
+            let handedOver = "130100-20261102-000022"
+            var branch = Sample.submitted(split, account: "carol", accepted: Self.accepted, matters: [Sample.foodLicence, Sample.specialEquipment]).matters[1]
+            branch.code = "110100-SC-002"
+            branch.name = "分公司设立登记"
+            branch.region = "110100"
+            var splitCase = Sample.submitted(split, account: "carol", accepted: Self.accepted, matters: [Sample.foodLicence])
+            splitCase.matters.append(branch)
+            var wholeCase = Sample.submitted(handedOver, account: "carol", accepted: Self.accepted, matters: [])
+            wholeCase.matters = [branch]
+            try await fixture.publish(splitCase, to: .caseSubmitted, key: split)
+            try await fixture.publish(wholeCase, to: .caseSubmitted, key: handedOver)
+            // 石家庄 decides its own part of the split case on 6 November.
+            try await fixture.publish(Sample.bundleDecided(split, account: "carol", accepted: Self.accepted, decisions: [
+                Sample.decision("\(split)-mr", Sample.foodLicence, accepted: Self.accepted, decidedAt: EvaluationFixture.at("2026-11-06T12:00")),
+            ]), to: .bundleDecided, key: split)
+            let homeDecided = try await fixture.waitForCase(split) { $0.tasks.contains { $0.status == "decided" } }
+            #expect(homeDecided.status == "open" && homeDecided.completedAt == nil, "北京's part is still open")
+            let carol = EvaluationFixture.applicant("carol")
+            let early = try await fixture.post("/cases/\(split)/rating", rawJSON: Self.good, as: carol)
+            #expect(early.status == .conflict, "\(early.text)")
+            try await waitForStatus(handedOver, "open", as: "carol", fixture: fixture)
+
+            // 北京 reports its decisions through the relay: each case is completed at the last decision.
+            for (number, day) in [(split, "2026-11-09T15:00"), (handedOver, "2026-11-10T11:00")] {
+                try await fixture.publish(PartnerUpdate(
+                    caseNumber: number, partnerRegion: "110100", partnerName: "北京市", kind: .status, status: .decided,
+                    occurredAt: EvaluationFixture.at(day)
+                ), to: .partnerUpdate, key: number)
+            }
+            let splitDone = try await fixture.waitForCase(split) { $0.status == "completed" }
+            #expect(splitDone.completedAt == EvaluationFixture.at("2026-11-09T15:00"))
+            let wholeDone = try await fixture.waitForCase(handedOver) { $0.status == "completed" }
+            #expect(wholeDone.completedAt == EvaluationFixture.at("2026-11-10T11:00"))
+            for number in [split, handedOver] {
+                let rated = try await fixture.post("/cases/\(number)/rating", rawJSON: Self.good, as: carol)
+                #expect(rated.status == .created, "\(number): \(rated.text)")
+            }
+        }
+    }
+
     @Test("a bad rating opens a rectification with a working-day deadline; the department acts, the supervisor calls back and closes it; an overdue one lights red")
     func badRatingOpensRectification() async throws {
         try await EvaluationFixture.run(start: EvaluationFixture.at(Self.now)) { fixture in
