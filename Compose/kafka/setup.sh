@@ -52,6 +52,7 @@ topic tongban.intake.case-submitted.v1 6 604800000
 topic tongban.intake.materials-supplemented.v1 6 604800000
 topic tongban.intake.case-withdrawn.v1 6 604800000
 topic tongban.relay.case-received.v1 6 604800000
+topic tongban.relay.case-withdrawn.v1 6 604800000
 topic tongban.relay.partner-update.v1 6 604800000
 topic tongban.relay.inbox.v1 6 604800000
 topic tongban.relay.quarantine.v1 1 2592000000
@@ -98,6 +99,7 @@ produce approval tongban.approval.decision-revoked.v1
 produce approval tongban.approval.dlq.v1
 consume approval tongban.intake.case-submitted.v1
 consume approval tongban.relay.case-received.v1
+consume approval tongban.relay.case-withdrawn.v1
 consume approval tongban.intake.materials-supplemented.v1
 consume approval tongban.intake.case-withdrawn.v1
 group approval tongban.approval
@@ -116,6 +118,7 @@ produce evaluation tongban.evaluation.alert-raised.v1
 produce evaluation tongban.evaluation.dlq.v1
 consume evaluation tongban.intake.case-submitted.v1
 consume evaluation tongban.relay.case-received.v1
+consume evaluation tongban.relay.case-withdrawn.v1
 consume evaluation tongban.intake.case-withdrawn.v1
 consume evaluation tongban.relay.partner-update.v1
 consume evaluation tongban.approval.tasks-opened.v1
@@ -130,10 +133,12 @@ group evaluation tongban.evaluation
 # relay: this region's events about handed-over cases and its inbox in; what partners sent out.
 provision relay
 produce relay tongban.relay.case-received.v1
+produce relay tongban.relay.case-withdrawn.v1
 produce relay tongban.relay.partner-update.v1
 produce relay tongban.relay.quarantine.v1
 produce relay tongban.relay.dlq.v1
 consume relay tongban.intake.case-submitted.v1
+consume relay tongban.intake.case-withdrawn.v1
 consume relay tongban.approval.tasks-opened.v1
 consume relay tongban.approval.supplement-requested.v1
 consume relay tongban.approval.task-resumed.v1

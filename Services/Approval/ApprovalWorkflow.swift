@@ -29,7 +29,7 @@ struct ApprovalWorkflow: Sendable {
             try await openTasks(for: envelope.decode(CaseSubmitted.self), on: connection)
         case Topic.materialsSupplemented.eventType:
             try await resumeClocks(for: envelope.decode(MaterialsSupplemented.self), on: connection)
-        case Topic.caseWithdrawn.eventType:
+        case Topic.caseWithdrawn.eventType, Topic.handedInCaseWithdrawn.eventType:
             try await withdraw(envelope.decode(CaseWithdrawn.self), on: connection)
         default:
             throw PermanentEventFailure("approval does not handle events of type \(envelope.type)")

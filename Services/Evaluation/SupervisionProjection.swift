@@ -14,7 +14,7 @@ struct SupervisionProjection: Sendable {
     let logger: Logger
 
     static let topics: [Topic] = [
-        .caseSubmitted, .caseReceived, .caseWithdrawn, .partnerUpdate,
+        .caseSubmitted, .caseReceived, .caseWithdrawn, .handedInCaseWithdrawn, .partnerUpdate,
         .tasksOpened, .supplementRequested, .taskResumed, .taskDecided, .bundleDecided, .decisionRevoked,
         .licencesIssued,
     ]
@@ -73,7 +73,7 @@ struct SupervisionProjection: Sendable {
         case Topic.decisionRevoked.eventType:
             let revoked = try envelope.decode(DecisionRevoked.self)
             _ = try await connection.query("UPDATE tasks SET revoked_at = \(revoked.revokedAt) WHERE task_id = \(revoked.taskID)")
-        case Topic.caseWithdrawn.eventType:
+        case Topic.caseWithdrawn.eventType, Topic.handedInCaseWithdrawn.eventType:
             let withdrawn = try envelope.decode(CaseWithdrawn.self)
             try await recordCase(withdrawn.caseNumber, region: nil, on: connection)
             _ = try await connection.query("UPDATE cases SET withdrawn_at = \(withdrawn.withdrawnAt) WHERE case_number = \(withdrawn.caseNumber)")

@@ -28,6 +28,7 @@ final class InboxConsumer: Service, Sendable {
     let inspector: EnvelopeInspector
     let quarantineTopic: String
     let caseReceivedTopic: Topic
+    let caseWithdrawnTopic: Topic
     let partnerUpdateTopic: Topic
     let eventSource: String
     let logger: Logger
@@ -37,7 +38,7 @@ final class InboxConsumer: Service, Sendable {
 
     init(
         consumer: KafkaConsumer, producer: KafkaProducer, database: PostgresClient, inspector: EnvelopeInspector,
-        quarantineTopic: String, caseReceivedTopic: Topic, partnerUpdateTopic: Topic, eventSource: String,
+        quarantineTopic: String, caseReceivedTopic: Topic, caseWithdrawnTopic: Topic, partnerUpdateTopic: Topic, eventSource: String,
         logger: Logger, metricsFactory: any MetricsFactory, now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.consumer = consumer
@@ -46,6 +47,7 @@ final class InboxConsumer: Service, Sendable {
         self.inspector = inspector
         self.quarantineTopic = quarantineTopic
         self.caseReceivedTopic = caseReceivedTopic
+        self.caseWithdrawnTopic = caseWithdrawnTopic
         self.partnerUpdateTopic = partnerUpdateTopic
         self.eventSource = eventSource
         self.logger = logger
@@ -172,6 +174,17 @@ final class InboxConsumer: Service, Sendable {
                 caseNumber: result.caseNumber, partnerRegion: checked.partner.region, partnerName: checked.partner.name,
                 kind: .result, status: .licencesIssued, occurredAt: result.issuedAt, licences: result.licences, refused: result.refused
             ), on: connection)
+        case .caseWithdrawn:
+            // Only the region that handed the case over may withdraw it. Its case-handed-over came
+            // first in the conversation (sequence 1), so it is known here by now.
+            guard try await RelayLedger.originOfHandedInCase(envelope.caseReference, on: connection) == envelope.sender else {
+                try await RelayLedger.setOutcome("quarantined", of: envelope.id, on: connection)
+                try await quarantine(message, reason: QuarantineReason(.unknownCase, "\(envelope.sender) never handed case \(envelope.caseReference) to this region"), envelopeID: envelope.id, at: place, on: connection)
+                return
+            }
+            let event = Envelope(source: eventSource, type: Topic.handedInCaseWithdrawn.eventType, key: envelope.caseReference, data: checked.payloadBytes)
+            try await Outbox.append(event, to: caseWithdrawnTopic, on: connection)
+            logger.info("a partner withdrew a case it had handed over")
         case .receipt:
             break
         }

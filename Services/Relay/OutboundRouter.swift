@@ -10,6 +10,7 @@ import ServiceKit
 ///
 /// - `intake.case-submitted`: the matters of a partner's region are handed over, one envelope per
 ///   partner carrying only its matters (多地联办: a bundle split over regions);
+/// - `intake.case-withdrawn`: each partner the case went to learns it, so its departments stop;
 /// - approval's and seal's events about cases handed in from a partner: status and result
 ///   envelopes back to the origin.
 struct OutboundRouter: Sendable {
@@ -18,13 +19,21 @@ struct OutboundRouter: Sendable {
     let logger: Logger
 
     static let topics: [Topic] = [
-        .caseSubmitted, .tasksOpened, .supplementRequested, .taskResumed, .taskDecided, .bundleDecided, .decisionRevoked, .licencesIssued,
+        .caseSubmitted, .caseWithdrawn, .tasksOpened, .supplementRequested, .taskResumed, .taskDecided, .bundleDecided, .decisionRevoked, .licencesIssued,
     ]
 
     func apply(_ event: Envelope, on connection: PostgresConnection) async throws {
         switch event.type {
         case Topic.caseSubmitted.eventType:
             try await handOver(event.decode(CaseSubmitted.self), on: connection)
+        case Topic.caseWithdrawn.eventType:
+            let withdrawn = try event.decode(CaseWithdrawn.self)
+            for partner in try await RelayLedger.partnersHandedOut(withdrawn.caseNumber, on: connection) {
+                try await RelayLedger.enqueue(to: partner, caseReference: withdrawn.caseNumber, kind: .caseWithdrawn, payload: Envelope.encode(withdrawn), on: connection)
+                var logger = logger
+                logger[metadataKey: "case.number"] = "\(withdrawn.caseNumber)"
+                logger.info("withdrawal sent to a partner", metadata: ["relay.partner": "\(partner)"])
+            }
         case Topic.tasksOpened.eventType:
             let opened = try event.decode(TasksOpened.self)
             guard let origin = try await RelayLedger.originOfHandedInCase(opened.caseNumber, on: connection) else { return }

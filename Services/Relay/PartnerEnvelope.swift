@@ -197,6 +197,9 @@ struct EnvelopeInspector: Sendable {
                 }
             case .receipt:
                 _ = try Envelope.decode(RelayReceipt.self, from: payloadBytes)
+            case .caseWithdrawn:
+                let withdrawn = try Envelope.decode(CaseWithdrawn.self, from: payloadBytes)
+                guard withdrawn.caseNumber == envelope.caseReference else { throw QuarantineReason(.schemaInvalid, "payload.caseNumber is not the envelope's case") }
             }
         } catch let reason as QuarantineReason {
             throw reason

@@ -18,6 +18,11 @@ enum RelayLedger {
         try await !connection.query("SELECT 1 FROM cases_handed_out WHERE partner = \(partner) AND case_number = \(caseNumber)").isEmpty
     }
 
+    /// The partners that `caseNumber`'s matters went to.
+    static func partnersHandedOut(_ caseNumber: String, on connection: PostgresConnection) async throws -> [String] {
+        try await connection.query("SELECT partner FROM cases_handed_out WHERE case_number = \(caseNumber) ORDER BY partner").decode(String.self)
+    }
+
     /// Records a case a partner handed over; false if it was known already.
     static func recordHandedIn(_ caseNumber: String, from origin: String, on connection: PostgresConnection) async throws -> Bool {
         try await !connection.query("""

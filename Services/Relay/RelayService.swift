@@ -57,6 +57,7 @@ func buildApplication(runtime: ServiceRuntime, relay: RelayConfiguration, now: @
         inspector: EnvelopeInspector(homeRegion: home, partners: relay.partners, clockSkew: relay.clockSkew, maximumBytes: relay.maximumEnvelopeBytes),
         quarantineTopic: runtime.topic(.relayQuarantine).name,
         caseReceivedTopic: runtime.topic(.caseReceived),
+        caseWithdrawnTopic: runtime.topic(.handedInCaseWithdrawn),
         partnerUpdateTopic: runtime.topic(.partnerUpdate),
         eventSource: runtime.eventSource,
         logger: runtime.logger,

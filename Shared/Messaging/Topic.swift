@@ -63,7 +63,7 @@ public enum TopicRegistry {
     public static var all: [Topic] {
         [
             .caseSubmitted, .materialsSupplemented, .caseWithdrawn,
-            .caseReceived, .partnerUpdate, .relayInbox, .relayQuarantine,
+            .caseReceived, .handedInCaseWithdrawn, .partnerUpdate, .relayInbox, .relayQuarantine,
             .tasksOpened, .supplementRequested, .taskResumed, .taskDecided, .bundleDecided, .decisionRevoked,
             .licencesIssued,
             .alertRaised,

@@ -33,6 +33,7 @@ struct EventContractTests {
         samples[Topic.materialsSupplemented.eventType] = materialsSupplemented
         let caseWithdrawn: CaseWithdrawn = CaseWithdrawn(caseNumber: "130100-20261123-000042", reason: "选址变更", withdrawnAt: Self.accepted)
         samples[Topic.caseWithdrawn.eventType] = caseWithdrawn
+        samples[Topic.handedInCaseWithdrawn.eventType] = caseWithdrawn
         let tasksOpened: TasksOpened = TasksOpened(caseNumber: "130100-20261123-000042", region: "130100", acceptedAt: Self.accepted, tasks: [.init(taskID: "t-1", matterCode: "130100-SC-001", matterName: "食品经营许可", department: "market-regulation", departmentName: "石家庄市市场监督管理局", mode: .standard, deadlines: Self.deadlines)])
         samples[Topic.tasksOpened.eventType] = tasksOpened
         let supplementRequested: SupplementRequested = SupplementRequested(caseNumber: "130100-20261123-000042", requestID: "r-1", taskID: "t-1", matterCode: "130100-SC-001", department: "market-regulation", items: [.init(materialCode: "floor-plan", name: "经营场所平面图")], reason: "平面图不清晰", requestedAt: Self.accepted)

@@ -55,15 +55,21 @@ struct RelayEndToEndTests {
             return try response.decode(CaseDocument.self)
         }
 
-        /// B's officer finds the handed-over case among the department's open tasks, and approves it.
-        func approveInB(_ number: String) async throws -> DepartmentTask {
+        /// B's officer finds the handed-over case among the department's open tasks.
+        func taskInB(_ number: String) async throws -> DepartmentTask {
             let token = try await regions.b.token(beijingOfficer)
             var found: DepartmentTask?
             let arrived = try await eventually(timeout: .seconds(90)) {
                 found = try await approvalB.client.get("/tasks", token: token).decode(DepartmentTaskList.self).tasks.first { $0.caseNumber == number }
                 return found != nil
             }
-            let task = try #require(found, "B's officer never saw case \(number) among the tasks; arrived: \(arrived)")
+            return try #require(found, "B's officer never saw case \(number) among the tasks; arrived: \(arrived)")
+        }
+
+        /// B's officer finds the handed-over case among the department's open tasks, and approves it.
+        func approveInB(_ number: String) async throws -> DepartmentTask {
+            let token = try await regions.b.token(beijingOfficer)
+            let task = try await taskInB(number)
             let approved = try await approvalB.client.post("/tasks/\(task.id)/approval", json: ["comment": "材料齐全，准予登记。"], token: token)
             #expect(approved.status == 200, "\(approved.text)")
             return task
@@ -130,5 +136,33 @@ struct RelayEndToEndTests {
             let seal = licence.issuingRegion == "130100" ? deployment.sealA : deployment.sealB
             #expect(try await seal.client.get("/licences/\(licence.licenceNumber)/verification").decode(LicenceVerification.self).verdict == "valid")
         }
+    }
+
+    @Test("a case handed to 北京 and withdrawn by its applicant in 石家庄 is withdrawn in 北京 too: the task closes and the officer can no longer decide it")
+    func withdrawnAfterHandOver() async throws {
+        let deployment = try await Deployment()
+        let number = try await deployment.apply(ApplicationRequest(
+            matter: "beijing-branch-registration", applicant: Self.enterprise, site: Self.site,
+            materials: Self.branchMaterials.map { MaterialUpload.document($0) }
+        ))
+        let task = try await deployment.taskInB(number)
+        #expect(task.state == "open")
+
+        let withdrawn = try await deployment.intakeA.client.post(
+            "/cases/\(number)/withdrawal", json: ["reason": "改在北京直接办理"], token: try await deployment.regions.a.token(Self.applicant)
+        )
+        #expect(withdrawn.status == 200, "\(withdrawn.text)")
+
+        let officer = try await deployment.regions.b.token(Self.beijingOfficer)
+        var seen: DepartmentTask?
+        let closed = try await eventually(timeout: .seconds(90)) {
+            seen = try await deployment.approvalB.client.get("/tasks/\(task.id)", token: officer).decode(DepartmentTask.self)
+            return seen?.state == "withdrawn"
+        }
+        #expect(closed, "B's task is \(seen?.state ?? "unknown")")
+        let late = try await deployment.approvalB.client.post("/tasks/\(task.id)/approval", json: ["comment": "准予登记。"], token: officer)
+        #expect(late.status == 409, "\(late.text)")
+        #expect(late.text.contains("case-withdrawn"))
+        #expect(try await deployment.caseAtA(number).status == "withdrawn")
     }
 }

@@ -35,6 +35,10 @@ struct RelayQuarantineTests {
                 try TwoRegions.envelope(from: sender, to: receiver, kind: .caseHandedOver, caseReference: number, sequence: 1,
                                         payload: payload ?? handedOver(number), issuedAt: issuedAt, key: key ?? regions.keyB)
             }
+            func withdrawal(of number: String) throws -> [UInt8] {
+                try TwoRegions.envelope(from: jinan, to: shijiazhuang, kind: .caseWithdrawn, caseReference: number, sequence: 1,
+                                        payload: CaseWithdrawn(caseNumber: number, reason: nil, withdrawnAt: Date()), key: regions.keyB)
+            }
             func status(about number: String) throws -> [UInt8] {
                 try TwoRegions.envelope(from: jinan, to: shijiazhuang, kind: .status, caseReference: number, sequence: 1,
                                         payload: CaseProgress(caseNumber: number, status: .accepted, occurredAt: Date(), matters: []), key: regions.keyB)
@@ -57,6 +61,8 @@ struct RelayQuarantineTests {
                 (.malformed, Array("{\"sender\": 370100".utf8)),
                 // A status about a case A never handed to 济南.
                 (.unknownCase, try status(about: Samples.caseNumber(shijiazhuang))),
+                // A withdrawal of a case 济南 never handed to A.
+                (.unknownCase, try withdrawal(of: Samples.caseNumber(jinan))),
             ]
             let last = Samples.caseNumber(jinan)
             try await regions.deliver(good, to: .a, kafkaKey: lane)
@@ -88,10 +94,10 @@ struct RelayQuarantineTests {
             let view = try await client.execute(uri: "/relay/partners", method: .get, headers: [.authorization: "Bearer \(admin)"])
             #expect(view.status == .ok)
             let standings = try JSONDecoder.relay.decode(PartnerStandings.self, from: Data(view.body.readableBytesView))
-            // Claiming to be 济南: bad signature, wrong receiver, stale, replayed, schema-invalid, unknown case. No
+            // Claiming to be 济南: bad signature, wrong receiver, stale, replayed, schema-invalid, two unknown cases. No
             // sender is read from an oversized message, nor from one that is not JSON.
             #expect(standings.partners.map(\.region) == [jinan])
-            #expect(standings.partners.first?.quarantined == 6)
+            #expect(standings.partners.first?.quarantined == 7)
             #expect(standings.quarantinedFromUnknownSenders == 3)
             let list = try await client.execute(uri: "/relay/quarantine?limit=20", method: .get, headers: [.authorization: "Bearer \(admin)"])
             let items = try JSONDecoder.relay.decode(QuarantineList.self, from: Data(list.body.readableBytesView)).items

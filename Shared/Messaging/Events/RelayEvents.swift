@@ -14,6 +14,9 @@ public enum RelayEnvelopeKind: String, Codable, Sendable, CaseIterable {
     case status
     /// The licences a handed-over case earned, and the refusals: a `CaseResult`.
     case result
+    /// The applicant withdrew the case where it was applied for; the receiver closes its open
+    /// tasks: a `CaseWithdrawn` (its case number the origin's).
+    case caseWithdrawn = "case-withdrawn"
 }
 
 /// Where a handed-over case stands in the region that handles it.
@@ -224,6 +227,7 @@ public enum RelayEnvelopeSchema {
         case .receipt: RelayReceipt.schema
         case .status: CaseProgress.schema
         case .result: CaseResult.schema
+        case .caseWithdrawn: CaseWithdrawn.schema
         }
     }
 
@@ -237,7 +241,7 @@ public enum RelayEnvelopeSchema {
         ("issuedAt", Schema.time("When this transmission was signed; the receiver refuses it outside its allowed clock skew.")),
         ("payload", .mapping([
             ("type", .string("object")),
-            ("description", .string("By kind: case-handed-over a tongban.intake.case-submitted.v1 payload with handedOverFrom; receipt, status and result as given here.")),
+            ("description", .string("By kind: case-handed-over a tongban.intake.case-submitted.v1 payload with handedOverFrom; case-withdrawn a tongban.intake.case-withdrawn.v1 payload; receipt, status and result as given here.")),
             ("anyOf", .sequence(RelayEnvelopeKind.allCases.map(payload(of:)))),
         ])),
         ("keyID", Schema.string("The id of the sender's signing key.")),
@@ -248,7 +252,7 @@ public enum RelayEnvelopeSchema {
 extension Topic {
     public static let relayInbox = Topic(
         owner: "relay", event: "inbox",
-        summary: "This region's inbox on its own Kafka cluster, written by partner regions' relays (跨省通办): signed envelopes (case handed over, receipt, status, result) as JSON, the case reference as key. The relay checks every envelope (known sender, signature, receiver, clock skew, id not seen, schema, size) before anything acts on it.",
+        summary: "This region's inbox on its own Kafka cluster, written by partner regions' relays (跨省通办): signed envelopes (case handed over, case withdrawn, receipt, status, result) as JSON, the case reference as key. The relay checks every envelope (known sender, signature, receiver, clock skew, id not seen, schema, size) before anything acts on it.",
         payload: RelayEnvelopeSchema.schema
     )
     public static let relayQuarantine = Topic(
