@@ -206,6 +206,16 @@ struct FaultCheck: AsyncParsableCommand {
         defer { records.client.close() }
         let db = records.client
 
+        // The load returned once intake showed every case completed; supervision reads the same
+        // events on its own consumer and may still be catching up (a restarted consumer waits for
+        // its predecessor's session to time out before it gets partitions). Give it two minutes.
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            let supervised = Set(try await db.query("SELECT case_number FROM evaluation.cases").decode(String.self))
+            if accepted.keys.allSatisfy(supervised.contains) { break }
+            try await Task.sleep(for: .seconds(1))
+        }
+
         let intake = Dictionary(uniqueKeysWithValues: try await db.query("SELECT number, status FROM intake.cases").decode((String, String).self).map { ($0.0, $0.1) })
         let decisions = try await countsByCase(db, "SELECT event_key, count(DISTINCT event_id) FROM approval.outbox WHERE event_type = \(Topic.bundleDecided.eventType) GROUP BY event_key")
         let licenceSets = try await countsByCase(db, "SELECT event_key, count(DISTINCT event_id) FROM seal.outbox WHERE event_type = \(Topic.licencesIssued.eventType) GROUP BY event_key")

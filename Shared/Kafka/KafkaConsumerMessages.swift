@@ -3,7 +3,8 @@ import Dispatch
 import Synchronization
 
 /// The messages of one ``KafkaConsumer``, in order per partition. It ends when the consumer's
-/// ``KafkaConsumer/run()`` has returned, throwing if the consumer failed.
+/// ``KafkaConsumer/run()`` has returned, throwing if the consumer failed; what was fetched and not
+/// taken by then is dropped, for the partitions' next owner to read.
 public struct KafkaConsumerMessages: AsyncSequence, Sendable {
     public typealias Element = KafkaConsumerMessage
     public typealias Failure = any Error
@@ -90,9 +91,11 @@ final class KafkaConsumerMessageBuffer: Sendable {
         }
     }
 
-    /// Ends the sequence once the buffered messages are taken; with a failure, the iterator throws it.
+    /// Ends the sequence; with a failure, the iterator throws it. The messages not taken yet are
+    /// dropped: the consumer can no longer commit them, so their partitions' next owner reads them.
     func finish(failure: KafkaError? = nil) {
         let waiters = state.withLock { state in
+            state.messages.removeAll()
             state.finished = true
             state.failure = failure
             defer { state.waiters = [] }
