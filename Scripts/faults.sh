@@ -44,6 +44,9 @@ source Scripts/lib/services.sh
 
 say() { printf '[faults] %s\n' "$*" >&2; }
 stop_all() {
+  # A service just forked and not yet started is a copy of this shell with these traps; stopped in
+  # that moment (the fault tests restart what they just started), it must not stop everything.
+  [ "$BASHPID" = "$$" ] || exit 130
   trap - EXIT INT TERM
   [ -n "${load_pid:-}" ] && kill -TERM "$load_pid" 2>/dev/null || true
   services_stop

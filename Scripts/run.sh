@@ -15,6 +15,9 @@ source Scripts/lib/services.sh
 source Scripts/lib/partner.sh
 
 stop_all() {
+  # A service just forked and not yet started is a copy of this shell with these traps; stopped in
+  # that moment (the fault tests restart what they just started), it must not stop everything.
+  [ "$BASHPID" = "$$" ] || exit 130
   trap - EXIT INT TERM
   services_stop
   infra_stop
