@@ -77,14 +77,16 @@ struct RelayEndToEndTests {
     }
 
     static let branchMaterials = ["applicant-identity", "branch-registration-application", "parent-company-licence", "premises-proof"]
+    /// 分公司设立登记, a matter of 北京's, applied for at 石家庄's window with every material.
+    static let branchRegistration = ApplicationRequest(
+        matter: "beijing-branch-registration", applicant: enterprise, site: site,
+        materials: branchMaterials.map { MaterialUpload.document($0) }
+    )
 
     @Test("a case applied for in 石家庄 for a matter of 北京 is approved in 北京, and its licence reaches the case's timeline in 石家庄")
     func handedOverAndLicensed() async throws {
         let deployment = try await Deployment()
-        let number = try await deployment.apply(ApplicationRequest(
-            matter: "beijing-branch-registration", applicant: Self.enterprise, site: Self.site,
-            materials: Self.branchMaterials.map { MaterialUpload.document($0) }
-        ))
+        let number = try await deployment.apply(Self.branchRegistration)
 
         let task = try await deployment.approveInB(number)
         #expect(task.handedOverFrom == .init(region: "130100", caseNumber: number))
@@ -141,10 +143,7 @@ struct RelayEndToEndTests {
     @Test("a case handed to 北京 and withdrawn by its applicant in 石家庄 is withdrawn in 北京 too: the task closes and the officer can no longer decide it")
     func withdrawnAfterHandOver() async throws {
         let deployment = try await Deployment()
-        let number = try await deployment.apply(ApplicationRequest(
-            matter: "beijing-branch-registration", applicant: Self.enterprise, site: Self.site,
-            materials: Self.branchMaterials.map { MaterialUpload.document($0) }
-        ))
+        let number = try await deployment.apply(Self.branchRegistration)
         let task = try await deployment.taskInB(number)
         #expect(task.state == "open")
 
