@@ -59,25 +59,50 @@ public final class TansuBroker: Sendable {
     }
 }
 
-/// A TCP port on 127.0.0.1 that nothing listens on right now (the kernel's pick).
+/// A TCP port on 127.0.0.1 for a broker of a test's own, free right now and handed out once per
+/// test process. It lies below the kernel's range for the local ports of outgoing connections
+/// (`ip_local_port_range`): a port from that range (bind to port 0) can be taken, between our
+/// check and the broker's bind, by any of the connections two hundred parallel tests open —
+/// Tansu then panicked with AddrInUse. Below it, only a listener that asks for the port by
+/// number can take it, and no program of ours does.
 func freePort() throws -> Int {
+    let lowest = 20_000
+    let ephemeral = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))
+        .flatMap { $0.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } } ?? 32_768
+    let range = lowest..<max(lowest + 1_000, ephemeral)
+    for _ in 0..<range.count {
+        let port = PortCursor.next(in: range)
+        if canBind(port: port) { return port }
+    }
+    throw InfrastructureError(description: "no free port in \(range)")
+}
+
+/// Walks the range from a random start, so two test processes rarely try the same ports, and one
+/// process never hands out a port twice.
+private enum PortCursor {
+    static let position = Mutex<Int?>(nil)
+
+    static func next(in range: Range<Int>) -> Int {
+        position.withLock { position in
+            let current = position ?? Int.random(in: 0..<range.count)
+            position = current + 1
+            return range.lowerBound + current % range.count
+        }
+    }
+}
+
+/// Whether a listener could bind 127.0.0.1:`port` now.
+private func canBind(port: Int) -> Bool {
     let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard socket >= 0 else { throw InfrastructureError(description: "socket() failed: \(errno)") }
+    guard socket >= 0 else { return false }
     defer { close(socket) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
+    address.sin_port = UInt16(port).bigEndian
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let bound = withUnsafePointer(to: &address) {
+    return withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard bound == 0 else { throw InfrastructureError(description: "bind() failed: \(errno)") }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let named = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
-    }
-    guard named == 0 else { throw InfrastructureError(description: "getsockname() failed: \(errno)") }
-    return Int(UInt16(bigEndian: address.sin_port))
+    } == 0
 }
 
 /// Whether something accepts TCP connections on 127.0.0.1:`port`.
