@@ -37,6 +37,12 @@ public struct KafkaConfiguration: Sendable {
     /// `auto.offset.reset`: where a group without a committed offset starts. `earliest`, because
     /// consumers deduplicate and Tansu's answer for the latest offset is wrong.
     public var autoOffsetReset: AutoOffsetReset = .earliest
+    /// `topic.metadata.refresh.interval.ms`: how often a client asks which topics and partitions
+    /// exist. librdkafka's 5-minute default left a consumer that subscribed before its topic was
+    /// created (at a fresh start the topics are created beside the consumers, and again after a
+    /// broker lost them) without that topic for up to 5 minutes: 2 of 12 probes on Tansu (see
+    /// Docs/decisions/0002). The request is small; every 5 s costs the broker nothing.
+    public var topicMetadataRefreshInterval: Duration = .seconds(5)
     /// `statistics.interval.ms`: how often librdkafka's statistics update the metrics; nil turns them off.
     public var statisticsInterval: Duration? = .seconds(10)
     /// `security.protocol`.
@@ -101,6 +107,7 @@ extension KafkaConfiguration {
             ("security.protocol", securityProtocol.rawValue),
         ]
         if role != .admin {
+            settings.append(("topic.metadata.refresh.interval.ms", "\(try milliseconds(topicMetadataRefreshInterval, "topic.metadata.refresh.interval.ms"))"))
             let interval = try statisticsInterval.map { interval throws(KafkaError) in try milliseconds(interval, "statistics.interval.ms") } ?? 0
             settings.append(("statistics.interval.ms", "\(interval)"))
         }

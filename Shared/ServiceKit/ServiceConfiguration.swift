@@ -80,10 +80,7 @@ public struct ServiceConfiguration: Sendable {
     public var kafka: KafkaConfiguration {
         var kafka = KafkaConfiguration(bootstrapServers: kafkaBootstrapServers)
         kafka.clientID = "tongban-\(service.rawValue)"
-        // A consumer that subscribed before its topic existed (the topic provisioner runs beside it at
-        // start-up, and recreates topics after a broker lost everything) sees the topic at the next
-        // metadata refresh: every few seconds, not librdkafka's five minutes. An operator may override it.
-        kafka.additionalSettings = ["topic.metadata.refresh.interval.ms": "5000"].merging(kafkaSettings) { $1 }
+        kafka.additionalSettings = kafkaSettings
         return kafka
     }
 

@@ -26,6 +26,9 @@ struct KafkaConfigurationTests {
         #expect(consumer["enable.auto.offset.store"] == "false")
         #expect(consumer["auto.offset.reset"] == "earliest")
         #expect(consumer["enable.idempotence"] == nil)
+        // A topic created after a client started is seen within seconds, not librdkafka's 5 minutes.
+        #expect(consumer["topic.metadata.refresh.interval.ms"] == "5000")
+        #expect(producer["topic.metadata.refresh.interval.ms"] == "5000")
     }
 
     @Test("additional settings pass through and override the typed ones")

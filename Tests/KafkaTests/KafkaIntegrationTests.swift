@@ -114,6 +114,27 @@ struct KafkaIntegrationTests {
         #expect(tookOver, "the remaining member holds all three partitions")
     }
 
+    @Test("a member that subscribed before its topic existed reads the topic's first record once the topic is created")
+    func subscribedBeforeTheTopicExists() async throws {
+        let topic = TestInfrastructure.uniqueName("tongban.test.late")
+        let configuration = configurationForTests(group: TestInfrastructure.uniqueName("late"))
+        let consumer = try KafkaConsumer(configuration: configuration, topics: [topic], logger: testLogger)
+        let received = try await withRunning(consumer) {
+            // The member has asked for its topic and been told there is none, as a service's
+            // consumer at a fresh start is, while its service creates the topics beside it.
+            try await Task.sleep(for: .seconds(1))
+            try await createTopic(topic, partitions: 6, configuration: configuration)
+            let producer = try KafkaProducer(configuration: configuration, logger: testLogger)
+            _ = try await withRunning(producer) {
+                try await producer.sendAndAwait(KafkaProducerMessage(topic: topic, partition: 5, key: "130100-20261123-000001", value: "first"))
+            }
+            return try await collect(consumer.messages, count: 1, timeout: .seconds(60))
+        }
+        #expect(received.map(\.valueString) == ["first"])
+        #expect(received.first?.partition == 5)
+        #expect(received.first?.offset == 0)
+    }
+
     @Test("committed offsets survive a consumer restart; what was not committed is read again")
     func atLeastOnce() async throws {
         let topic = TestInfrastructure.uniqueName("tongban.test.commits")

@@ -65,9 +65,9 @@ struct ServiceConfigurationTests {
         ].merging(Self.keys) { $1 }))
         #expect(configuration.kafka.bootstrapServers == ["kafka-1:9093"])
         #expect(configuration.kafka.clientID == "tongban-seal")
-        #expect(configuration.kafka.additionalSettings == ["security.protocol": "sasl_ssl", "sasl.mechanism": "SCRAM-SHA-512", "topic.metadata.refresh.interval.ms": "5000"])
+        #expect(configuration.kafka.additionalSettings == ["security.protocol": "sasl_ssl", "sasl.mechanism": "SCRAM-SHA-512"])
 
-        // The short metadata refresh is a default an operator can change.
+        // The short metadata refresh (KafkaConfiguration's default) is one an operator can change.
         let overridden = try ServiceConfiguration(service: .seal, environment: EnvironmentVariables(["TONGBAN_KAFKA_TOPIC_METADATA_REFRESH_INTERVAL_MS": "60000"].merging(Self.keys) { $1 }))
         #expect(overridden.kafka.additionalSettings["topic.metadata.refresh.interval.ms"] == "60000")
     }
