@@ -95,7 +95,7 @@ final class InboxConsumer: Service, Sendable {
     }
 
     func handle(_ message: KafkaConsumerMessage, on connection: PostgresConnection) async throws {
-        let place = RelayLedger.ReadAt(topic: message.topic, partition: message.partition, offset: message.offset)
+        let place = RelayLedger.ReadAt(topic: message.topic, partition: message.partition, offset: message.offset, timestamp: message.timestampMilliseconds ?? -1)
         let checked: CheckedEnvelope
         switch inspector.inspect(message.value, now: now()) {
         case .failure(let reason):

@@ -97,37 +97,40 @@ enum RelayLedger {
             """)
     }
 
+    /// Where a record was read: its place, and its timestamp (milliseconds, -1 when the broker gave
+    /// none), since after a broker loss a new record takes an old record's place.
     struct ReadAt: Equatable {
         var topic: String
         var partition: Int
         var offset: Int64
+        var timestamp: Int64
     }
 
     /// Records an envelope id that passed the checks. Nil when it is new; otherwise where the id
     /// was read before (the same place: Kafka delivered the message again; elsewhere: a replay).
     static func recordReceived(_ envelope: PartnerEnvelope, outcome: String, at place: ReadAt, on connection: PostgresConnection) async throws -> ReadAt? {
         let inserted = try await connection.query("""
-            INSERT INTO received_envelopes (envelope_id, sender, kind, case_reference, sequence, outcome, kafka_topic, kafka_partition, kafka_offset)
+            INSERT INTO received_envelopes (envelope_id, sender, kind, case_reference, sequence, outcome, kafka_topic, kafka_partition, kafka_offset, kafka_timestamp)
             VALUES (\(envelope.id), \(envelope.sender), \(envelope.kind.rawValue), \(envelope.caseReference), \(envelope.sequence), \(outcome),
-                    \(place.topic), \(place.partition), \(place.offset))
+                    \(place.topic), \(place.partition), \(place.offset), \(place.timestamp))
             ON CONFLICT (envelope_id) DO NOTHING RETURNING 1
             """)
         guard inserted.isEmpty else { return nil }
         return try await connection.query("""
-            SELECT kafka_topic, kafka_partition, kafka_offset FROM received_envelopes WHERE envelope_id = \(envelope.id)
-            """).decode((String, Int, Int64).self).first.map { ReadAt(topic: $0.0, partition: $0.1, offset: $0.2) }
+            SELECT kafka_topic, kafka_partition, kafka_offset, kafka_timestamp FROM received_envelopes WHERE envelope_id = \(envelope.id)
+            """).decode((String, Int, Int64, Int64).self).first.map { ReadAt(topic: $0.0, partition: $0.1, offset: $0.2, timestamp: $0.3) }
     }
 
     static func setOutcome(_ outcome: String, of envelopeID: String, on connection: PostgresConnection) async throws {
         _ = try await connection.query("UPDATE received_envelopes SET outcome = \(outcome) WHERE envelope_id = \(envelopeID)")
     }
 
-    /// Records a quarantined message; false if this very message (same place, same bytes) was already.
+    /// Records a quarantined message; false if this very record (same place and time, same bytes) was already.
     static func recordQuarantined(partner: String?, claimedSender: String?, reason: QuarantineReason, envelopeID: String?, at place: ReadAt, valueSHA256: String, on connection: PostgresConnection) async throws -> Bool {
         try await !connection.query("""
-            INSERT INTO quarantine (partner, claimed_sender, reason, detail, envelope_id, kafka_topic, kafka_partition, kafka_offset, value_sha256)
+            INSERT INTO quarantine (partner, claimed_sender, reason, detail, envelope_id, kafka_topic, kafka_partition, kafka_offset, kafka_timestamp, value_sha256)
             VALUES (\(partner), \(claimedSender.map { String($0.prefix(64)) }), \(reason.code.rawValue), \(reason.detail), \(envelopeID.map { String($0.prefix(128)) }),
-                    \(place.topic), \(place.partition), \(place.offset), \(valueSHA256))
+                    \(place.topic), \(place.partition), \(place.offset), \(place.timestamp), \(valueSHA256))
             ON CONFLICT DO NOTHING RETURNING 1
             """).isEmpty
     }

@@ -2,7 +2,7 @@ import Postgres
 
 /// The relay's schema, after messaging's tables (version 1).
 enum RelayMigrations {
-    static let all = [conversations]
+    static let all = [conversations, recordTimes]
 
     static let conversations = PostgresMigration(version: 2, name: "relay_conversations", sql: """
         -- Cases this region handed over, per partner: their status and results are expected back.
@@ -106,5 +106,24 @@ enum RelayMigrations {
             quarantined_at  timestamptz NOT NULL DEFAULT now(),
             UNIQUE (kafka_topic, kafka_partition, kafka_offset, value_sha256)
         );
+        """)
+}
+
+extension RelayMigrations {
+    /// A Kafka record is known by its place and its timestamp: a broker that lost everything (Tansu
+    /// on a restart) numbers its offsets from 0 again, and a new message at an old place was taken
+    /// for a redelivery of the old one and dropped unseen — quarantined bytes sent again, or a
+    /// partner's retransmission. A redelivery keeps its timestamp; a new record has its own.
+    static let recordTimes = PostgresMigration(version: 3, name: "relay_record_times", sql: """
+        ALTER TABLE received_envelopes ADD COLUMN kafka_timestamp bigint NOT NULL DEFAULT -1;
+        ALTER TABLE quarantine ADD COLUMN kafka_timestamp bigint NOT NULL DEFAULT -1;
+        DO $$
+        DECLARE name text;
+        BEGIN
+            SELECT conname INTO name FROM pg_constraint WHERE conrelid = 'quarantine'::regclass AND contype = 'u';
+            EXECUTE format('ALTER TABLE quarantine DROP CONSTRAINT %I', name);
+        END
+        $$;
+        ALTER TABLE quarantine ADD CONSTRAINT quarantine_record UNIQUE (kafka_topic, kafka_partition, kafka_offset, kafka_timestamp, value_sha256);
         """)
 }

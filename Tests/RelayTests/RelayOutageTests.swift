@@ -100,4 +100,39 @@ struct RelayOutageTests {
             }
         }
     }
+
+    @Test("after B's broker lost everything, a message read where an earlier one was is handled, not taken for a redelivery of that one")
+    func placeTakenAgainAfterBrokerLoss() async throws {
+        let regions = try await TwoRegions()
+        let b = regions.b
+        // The same bytes both times, as a partner's broken producer would send them again: the
+        // quarantine is keyed by place and bytes, so only the record's time tells the two apart.
+        let broken = Array("{\"sender\": 130100, not an envelope".utf8)
+        let kafkaKey = Samples.caseNumber(TwoRegions.regionA)
+        @Sendable func quarantined(in runtime: ServiceRuntime) async throws -> [(partition: Int, offset: Int64)] {
+            try await runtime.database.query("SELECT kafka_partition, kafka_offset FROM quarantine ORDER BY id").decode((Int, Int64).self).map { ($0.0, $0.1) }
+        }
+
+        let first = try await regions.relay(.b)
+        try await first.app.test(.live) { _ in
+            try await regions.deliver(broken, to: .b, kafkaKey: kafkaKey)
+            #expect(try await b.messages(on: .relayQuarantine, count: 1).count == 1)
+            // The row commits just after the quarantine topic has the message.
+            #expect(try await eventually { try await quarantined(in: first.runtime).count == 1 })
+        }
+
+        // B's broker restarts empty: its offsets start from 0 again, under B's relay's old records.
+        try await regions.brokerB.stop()
+        try await regions.brokerB.start()
+        let again = try await regions.relay(.b)
+        try await again.app.test(.live) { _ in
+            try await regions.deliver(broken, to: .b, kafkaKey: kafkaKey)
+            let onTopic = try await b.messages(on: .relayQuarantine, count: 1)
+            #expect(onTopic.first?.value == broken, "the new broker's quarantine topic has the message")
+            #expect(onTopic.first?.headers.first { $0.key == "dlq_reason" }?.stringValue?.hasPrefix("malformed: ") == true)
+            #expect(try await eventually { try await quarantined(in: again.runtime).count == 2 }, "quarantined again, not dropped as a redelivery")
+            let rows = try await quarantined(in: again.runtime)
+            #expect(rows.first?.partition == rows.last?.partition && rows.first?.offset == rows.last?.offset, "both were read at the same place")
+        }
+    }
 }
