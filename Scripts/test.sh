@@ -3,7 +3,7 @@
 # own (profile "test": ports 55532 and 19192, beside a running Tongban), builds, runs every test,
 # and stops what it started, also when it fails or is interrupted.
 #
-# Two phases: first every test in parallel (in two halves), then, one at a time, the suites that
+# Two phases: first every test in parallel (at most 8 at a time), then, one at a time, the suites that
 # must run alone: *RestartTests stop and start PostgreSQL or Tansu under the system, and the
 # whole-system and two-region end-to-end suites start every service as a process (five to seven
 # each), which beside two hundred parallel tests overloads the one local broker.
@@ -15,6 +15,24 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 bash Scripts/setup.sh
+
+# Every phase runs, also after one failed, so a reader sees every failure of the run; each phase's
+# output is kept in .local/test-logs/<phase>.log, and the summary at the end names every failed test
+# and its phase in one block.
+LOGS="$ROOT/.local/test-logs"
+rm -rf "$LOGS"
+mkdir -p "$LOGS"
+
+# Runs phase $1 (the rest: its command), its output both shown and kept in $LOGS/$1.log, and
+# records its status and seconds in $LOGS/phases; returns its status.
+phase() {
+  local name="$1"; shift
+  printf '\n[test] phase %s: %s\n' "$name" "$*" >&2
+  local started=$SECONDS status=0
+  "$@" 2>&1 | tee "$LOGS/$name.log" || status=$?
+  printf '%s %s %s\n' "$name" "$status" "$((SECONDS - started))" >>"$LOGS/phases"
+  return "$status"
+}
 
 # The tests, in a subshell: its PostgreSQL and Tansu (profile "test") and their variables end with it.
 (
@@ -33,17 +51,23 @@ bash Scripts/setup.sh
   rm -rf "$PROFILE_DIR"
   infra_start
 
-  swift build --build-tests
+  phase build swift build --build-tests || exit 1
   TONGBAN_BIN_DIR="$(swift build --show-bin-path)"
   export TONGBAN_BIN_DIR
   alone='RestartTests|WholeSystemTests|EndToEndTests'
-  # The parallel tests in two halves, the services' suites and then the rest: all of them at once
-  # (each creating its region's topics) have now and then stalled the one Tansu for a minute.
-  services='IntakeTests|ApprovalTests|SealTests|EvaluationTests|RelayTests|SystemTests'
-  swift test --skip-build --filter "$services" --skip "$alone"
-  swift test --skip-build --skip "$alone|$services"
-  swift test --skip-build --no-parallel --filter "$alone"
-)
+  # At most 8 tests at a time. Unbounded, Swift Testing starts every test at once: scores of service
+  # runtimes, each with consumers fetching every 50 ms, saturate both cores, Tansu's answers take
+  # longer than a consumer's 6-second session, groups rebalance over and over, produces time out,
+  # and a third of the tests fail (Docs/decisions/0002). Eight keep the machine responsive.
+  export SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=8
+  phase parallel swift test --skip-build --skip "$alone" || true
+  phase alone swift test --skip-build --no-parallel --filter "$alone" || true
+) || true
 
 # The fault tests, on their own PostgreSQL and Tansu (profile "bench"), which faults.sh starts and stops.
-bash Scripts/faults.sh --configuration debug --bundles 1500 --broker-bundles 500
+if grep -q '^build 0 ' "$LOGS/phases"; then
+  phase faults bash Scripts/faults.sh --configuration debug --bundles 1500 --broker-bundles 500 || true
+fi
+
+# The summary, and the command's status: 0 only when every phase passed.
+exec bash Scripts/lib/test-summary.sh "$LOGS"
