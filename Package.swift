@@ -21,7 +21,7 @@ let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics
 func service(_ name: String, dependencies: [Target.Dependency] = [], resources: [Resource] = []) -> Target {
     .executableTarget(
         name: name,
-        dependencies: ["ServiceKit", hummingbird, lifecycle, logging] + dependencies,
+        dependencies: ["ServiceKit", "Plumbing", hummingbird, lifecycle, logging] + dependencies,
         path: "Services/\(name)",
         resources: resources,
         swiftSettings: strict
@@ -67,7 +67,7 @@ let package = Package(
         .target(
             name: "ServiceKit",
             dependencies: [
-                "Postgres", "Kafka", "Messaging", "Domain", hummingbird, lifecycle, unixSignals, logging,
+                "Postgres", "Kafka", "Messaging", "Domain", "Plumbing", hummingbird, lifecycle, unixSignals, logging,
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -78,10 +78,17 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // What both C wrappers and the services' loops share: a thread for blocking calls, backoff, worker loops.
+        .target(
+            name: "Plumbing",
+            dependencies: [logging, .product(name: "DequeModule", package: "swift-collections")],
+            path: "Shared/Plumbing",
+            swiftSettings: strict
+        ),
         .target(
             name: "Kafka",
             dependencies: [
-                "CRdKafka", logging, metrics, lifecycle,
+                "CRdKafka", "Plumbing", logging, metrics, lifecycle,
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             path: "Shared/Kafka",
@@ -89,7 +96,7 @@ let package = Package(
         ),
         .target(
             name: "Postgres",
-            dependencies: ["CLibPQ", logging, lifecycle],
+            dependencies: ["CLibPQ", "Plumbing", logging, lifecycle],
             path: "Shared/Postgres",
             swiftSettings: strict
         ),
@@ -107,7 +114,7 @@ let package = Package(
         ),
         .target(
             name: "Messaging",
-            dependencies: ["Kafka", "Postgres", logging, metrics, lifecycle],
+            dependencies: ["Kafka", "Postgres", "Plumbing", logging, metrics, lifecycle],
             path: "Shared/Messaging",
             swiftSettings: strict
         ),

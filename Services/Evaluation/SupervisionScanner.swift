@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Plumbing
 import Postgres
 import ServiceLifecycle
 
@@ -15,13 +16,10 @@ struct SupervisionScanner: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await scan()
-                } catch {
-                    logger.warning("supervision scan failed; trying again", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: interval)
+            await repeatUntilCancelled(idle: interval, backoff: Backoff(first: interval, ceiling: interval),
+                                       logger: logger, failure: "supervision scan failed; trying again") {
+                try await scan()
+                return false
             }
         }
     }

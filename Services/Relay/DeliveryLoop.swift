@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import Logging
 import Messaging
+import Plumbing
 import Postgres
 import ServiceLifecycle
 import Signing
@@ -59,17 +60,8 @@ final class DeliveryLoop: Service, Sendable {
     }
 
     func deliverUntilCancelled() async {
-        while !Task.isCancelled {
-            do {
-                if try await deliverDueCases() == 0 {
-                    try await Task.sleep(for: timing.idleInterval)
-                }
-            } catch is CancellationError {
-                return
-            } catch {
-                logger.warning("delivery pass failed; retrying", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: .seconds(1))
-            }
+        await repeatUntilCancelled(idle: timing.idleInterval, logger: logger, failure: "delivery pass failed; retrying") {
+            try await deliverDueCases() > 0
         }
     }
 

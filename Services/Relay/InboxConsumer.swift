@@ -4,6 +4,7 @@ import Kafka
 import Logging
 import Messaging
 import Metrics
+import Plumbing
 import Postgres
 import ServiceLifecycle
 
@@ -77,19 +78,13 @@ final class InboxConsumer: Service, Sendable {
 
     /// Applies or quarantines one message; returns only when one of the two has happened.
     func process(_ message: KafkaConsumerMessage) async {
-        var delay = Duration.milliseconds(100)
-        while !Task.isCancelled {
-            do {
-                try await database.withTransaction { connection in
-                    try await self.handle(message, on: connection)
-                }
-                return
-            } catch {
-                logger.warning("inbox message not handled yet; retrying", metadata: [
-                    "kafka.partition": "\(message.partition)", "kafka.offset": "\(message.offset)", "error": "\(error)",
-                ])
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(5))
+        _ = await retryUntilSuccess(failed: { error, _ in
+            logger.warning("inbox message not handled yet; retrying", metadata: [
+                "kafka.partition": "\(message.partition)", "kafka.offset": "\(message.offset)", "error": "\(error)",
+            ])
+        }) {
+            try await database.withTransaction { connection in
+                try await self.handle(message, on: connection)
             }
         }
     }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Metrics
+import Plumbing
 import Postgres
 import ServiceKit
 import ServiceLifecycle
@@ -138,13 +139,10 @@ struct RelayHousekeeping: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await refresh()
-                } catch {
-                    logger.warning("relay housekeeping failed; retrying", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: interval)
+            await repeatUntilCancelled(idle: interval, backoff: Backoff(first: interval, ceiling: interval),
+                                       logger: logger, failure: "relay housekeeping failed; retrying") {
+                try await refresh()
+                return false
             }
         }
     }

@@ -1,4 +1,5 @@
 import Logging
+import Plumbing
 import ServiceKit
 import ServiceLifecycle
 import Synchronization
@@ -29,20 +30,17 @@ final class SealWorkers: Service, ReadinessCheck {
     }
 
     func run() async throws {
-        var delay = Duration.milliseconds(200)
-        while true {
-            do {
+        // A graceful shutdown cancels the retries, waits included.
+        let (runtime, keyring) = (runtime, keyring)
+        let ready: Void? = await cancelWhenGracefulShutdown {
+            await retryUntilSuccess(backoff: Backoff(first: .milliseconds(200)), failed: { error, _ in
+                runtime.logger.warning("seal cannot start its work yet; retrying", metadata: ["error": "\(error)"])
+            }) {
                 try await runtime.migrate(SealMigrations.all)
                 try await keyring.ensureSigningKey()
-                break
-            } catch {
-                guard !Task.isShuttingDownGracefully, !Task.isCancelled else { return }
-                runtime.logger.warning("seal cannot start its work yet; retrying", metadata: ["error": "\(error)"])
-                let pause = delay
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
-                delay = min(delay * 2, .seconds(5))
             }
         }
+        guard ready != nil else { return }
         started.withLock { $0 = true }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for service in services {

@@ -1,9 +1,10 @@
 public import Logging
+import Plumbing
 
 /// Creates, lists and describes topics. Each request runs on a thread of the admin's own.
 public final class KafkaAdmin: Sendable {
     private let client: RDKafkaClient
-    private let requestThread = BlockingCallThread(name: "kafka-admin")
+    private let requestThread = BlockingThread(name: "kafka-admin")
 
     public init(configuration: KafkaConfiguration, logger: Logger) throws(KafkaError) {
         let context = RDKafkaCallbackContext(logger: logger, statistics: nil)

@@ -1,3 +1,5 @@
+import Plumbing
+
 /// The settings Tongban uses for its Kafka clients, with defaults that suit both the local Tansu broker
 /// and Apache Kafka, plus ``additionalSettings`` for anything else librdkafka accepts (TLS, SASL,
 /// timeouts), so a deployment reaches a secured cluster with no code change.

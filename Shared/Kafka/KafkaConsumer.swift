@@ -1,5 +1,6 @@
 public import Logging
 public import Metrics
+import Plumbing
 public import ServiceLifecycle
 import Synchronization
 
@@ -32,9 +33,9 @@ public final class KafkaConsumer: Service, Sendable {
     private let logger: Logger
     private let runCalled = Atomic(false)
     private let stopRequested = Atomic(false)
-    private let pollThread: BlockingCallThread
+    private let pollThread: BlockingThread
     /// Commits and other blocking requests, so they never wait behind a poll.
-    private let requestThread: BlockingCallThread
+    private let requestThread: BlockingThread
 
     /// Most messages taken from librdkafka in one go.
     static let batchSize = 1000
@@ -63,8 +64,8 @@ public final class KafkaConsumer: Service, Sendable {
         self.topics = topics
         self.logger = logger
         messages = KafkaConsumerMessages(buffer: buffer)
-        pollThread = BlockingCallThread(name: "kafka-consumer-poll")
-        requestThread = BlockingCallThread(name: "kafka-consumer-requests")
+        pollThread = BlockingThread(name: "kafka-consumer-poll")
+        requestThread = BlockingThread(name: "kafka-consumer-requests")
     }
 
     deinit {

@@ -1,5 +1,6 @@
 import DequeModule
 import Dispatch
+import Plumbing
 import Synchronization
 
 /// The messages of one ``KafkaConsumer``, in order per partition. It ends when the consumer's

@@ -1,3 +1,5 @@
+import Plumbing
+
 /// Every error the Kafka library throws or reports: what went wrong (``Code``), whether trying again
 /// can help, librdkafka's own error code when it came from librdkafka, and where it was raised.
 public struct KafkaError: Error, Sendable, CustomStringConvertible {
@@ -80,5 +82,12 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         if let rdKafkaCodeName { text += " [\(rdKafkaCodeName)]" }
         if isFatal { text += " (fatal)" } else if isRetriable { text += " (retriable)" }
         return text + " at \(file):\(line)"
+    }
+}
+
+extension BlockingThread {
+    /// Runs a librdkafka call on this thread; once the client has shut down, fails with ``KafkaError/Code-swift.struct/shutDown``.
+    func run<Result: Sendable>(_ body: @escaping @Sendable () throws(KafkaError) -> Result) async throws(KafkaError) -> Result {
+        try await run(body, orFailWith: KafkaError(.shutDown, "the client has shut down"))
     }
 }

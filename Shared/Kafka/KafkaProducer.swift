@@ -1,7 +1,8 @@
+import Foundation
 public import Logging
 public import Metrics
+import Plumbing
 public import ServiceLifecycle
-import Foundation
 import Synchronization
 
 /// Sends messages, idempotently by default: librdkafka retries without duplicating or reordering.
@@ -36,7 +37,7 @@ public final class KafkaProducer: Service, Sendable {
 
     private let client: RDKafkaClient
     private let deliveryReports: RDKafkaDeliveryReports
-    private let pollThread: BlockingCallThread
+    private let pollThread: BlockingThread
     private let events: AsyncStream<KafkaProducerEvent>.Continuation?
     private let configuration: KafkaConfiguration
     private let logger: Logger
@@ -79,7 +80,7 @@ public final class KafkaProducer: Service, Sendable {
         self.events = events
         self.configuration = configuration
         self.logger = logger
-        pollThread = BlockingCallThread(name: "kafka-producer-poll")
+        pollThread = BlockingThread(name: "kafka-producer-poll")
     }
 
     deinit {

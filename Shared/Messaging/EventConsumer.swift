@@ -2,6 +2,7 @@ import Foundation
 public import Kafka
 public import Logging
 public import Metrics
+import Plumbing
 public import Postgres
 public import ServiceLifecycle
 
@@ -177,7 +178,7 @@ public final class EventConsumer: Service, Sendable {
         var logger = logger
         logger[metadataKey: "case.number"] = "\(envelope.key)"
         logger[metadataKey: "event.id"] = "\(envelope.id)"
-        var delay = Duration.milliseconds(100)
+        var backoff = Backoff()
         var attempt = 0
         while true {
             attempt += 1
@@ -196,7 +197,7 @@ public final class EventConsumer: Service, Sendable {
                 await deadLetter(message, reason: failure.description)
                 return
             } catch let failure as PostgresError where failure.isTransient {
-                logger.warning("database unavailable; retrying the event", metadata: ["error": "\(failure)", "retry.in_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)"])
+                logger.warning("database unavailable; retrying the event", metadata: ["error": "\(failure)", "retry.in_ms": "\(backoff.delay.wholeMilliseconds)"])
             } catch {
                 guard attempt < Self.attemptsForUnknownErrors, !Task.isCancelled else {
                     await deadLetter(message, reason: "not applied after \(attempt) attempts: \(error)")
@@ -204,8 +205,7 @@ public final class EventConsumer: Service, Sendable {
                 }
                 logger.warning("event failed; retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
             }
-            try? await Task.sleep(for: delay)
-            delay = min(delay * 2, .seconds(5))
+            await backoff.pause()
         }
     }
 
@@ -230,21 +230,16 @@ public final class EventConsumer: Service, Sendable {
             KafkaHeader(key: "dlq_time", value: Envelope.formatTime(Date())),
         ]
         let letter = KafkaProducerMessage(topic: deadLetterTopic, key: message.key, value: message.value, headers: message.headers + added)
-        var delay = Duration.milliseconds(100)
-        while true {
-            do {
-                _ = try await producer.sendAndAwait(letter)
-                deadLetterCounter.increment()
-                logger.warning("event set aside in the dead-letter topic", metadata: [
-                    "kafka.topic": "\(message.topic)", "kafka.partition": "\(message.partition)", "kafka.offset": "\(message.offset)", "reason": "\(reason)",
-                ])
-                return
-            } catch {
-                logger.error("dead-letter topic unreachable; retrying", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(5))
-            }
+        let sent: Void? = await retryUntilSuccess(failed: { error, _ in
+            logger.error("dead-letter topic unreachable; retrying", metadata: ["error": "\(error)"])
+        }) {
+            _ = try await producer.sendAndAwait(letter)
         }
+        guard sent != nil else { return }
+        deadLetterCounter.increment()
+        logger.warning("event set aside in the dead-letter topic", metadata: [
+            "kafka.topic": "\(message.topic)", "kafka.partition": "\(message.partition)", "kafka.offset": "\(message.offset)", "reason": "\(reason)",
+        ])
     }
 }
 

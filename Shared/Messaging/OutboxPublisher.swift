@@ -2,6 +2,7 @@ import Foundation
 public import Kafka
 public import Logging
 public import Metrics
+import Plumbing
 public import Postgres
 public import ServiceLifecycle
 
@@ -59,22 +60,13 @@ public final class OutboxPublisher: Service, Sendable {
 
     func publishUntilCancelled() async {
         var lastHousekeeping = ContinuousClock.now - configuration.housekeepingInterval
-        while !Task.isCancelled {
-            do {
-                if ContinuousClock.now - lastHousekeeping >= configuration.housekeepingInterval {
-                    try await housekeeping()
-                    lastHousekeeping = .now
-                }
-                if try await publishBatch() == 0 {
-                    try await Task.sleep(for: configuration.idleInterval)
-                }
-            } catch is CancellationError {
-                return
-            } catch {
-                // The broker or the database is away: the batch was rolled back and is sent again.
-                logger.warning("outbox batch failed; retrying", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: .seconds(1))
+        // A failed batch (the broker or the database away) was rolled back and is sent again.
+        await repeatUntilCancelled(idle: configuration.idleInterval, logger: logger, failure: "outbox batch failed; retrying") {
+            if ContinuousClock.now - lastHousekeeping >= configuration.housekeepingInterval {
+                try await housekeeping()
+                lastHousekeeping = .now
             }
+            return try await publishBatch() > 0
         }
     }
 

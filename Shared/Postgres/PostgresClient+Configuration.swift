@@ -1,3 +1,5 @@
+import Plumbing
+
 extension PostgresClient {
     public struct Configuration: Sendable {
         /// A libpq URI (`postgresql://user:password@host:port/db`) or conninfo string. It may carry
@@ -30,7 +32,7 @@ extension PostgresClient {
         }
 
         var statementTimeoutMilliseconds: Int64? {
-            statementTimeout.map { $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000 }
+            statementTimeout.map(\.wholeMilliseconds)
         }
     }
 }

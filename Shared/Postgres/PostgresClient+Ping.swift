@@ -1,5 +1,6 @@
 import CLibPQ
 import Foundation
+import Plumbing
 
 /// What `PostgresClient.ping()` found.
 public enum PostgresPing: Sendable, Equatable {
@@ -21,7 +22,7 @@ extension PostgresClient {
             ("dbname", configuration.url),
             ("connect_timeout", String(max(1, timeout.components.seconds))),
         ]
-        let thread = ConnectionThread(name: "postgres-ping")
+        let thread = BlockingThread(name: "postgres-ping")
         defer { thread.stop() }
         let status = try? await thread.run { () throws(PostgresError) -> PGPing in
             let keywords = parameters.map { strdup($0.0) } + [nil]

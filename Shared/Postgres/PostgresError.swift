@@ -1,3 +1,5 @@
+import Plumbing
+
 /// Every error the Postgres library throws.
 ///
 /// `description` (what `"\(error)"` and most log lines print) names only the kind of error and
@@ -146,5 +148,12 @@ extension PostgresError: CustomDebugStringConvertible {
         }
         parts.append("at: \(file):\(line)")
         return "PostgresError(\(parts.joined(separator: ", ")))"
+    }
+}
+
+extension BlockingThread {
+    /// Runs a libpq call on the connection's thread; once the connection is closing, fails with ``PostgresError/Code-swift.struct/connectionLost``.
+    func run<Result: Sendable>(_ body: @escaping @Sendable () throws(PostgresError) -> Result) async throws(PostgresError) -> Result {
+        try await run(body, orFailWith: PostgresError(.connectionLost, message: "the connection is closing"))
     }
 }

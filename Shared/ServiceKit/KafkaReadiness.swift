@@ -1,6 +1,7 @@
 public import Kafka
 public import Logging
 public import Messaging
+import Plumbing
 public import ServiceLifecycle
 
 /// The broker answers a metadata request.
@@ -34,20 +35,13 @@ public struct TopicProvisioner: Service {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
-            var delay = Duration.milliseconds(500)
-            while !Task.isCancelled {
-                do {
-                    let created = try await TopicSetup.ensure(topics, admin: admin)
-                    if !created.isEmpty {
-                        logger.info("created topics", metadata: ["kafka.topics": "\(created.sorted().joined(separator: ","))"])
-                    }
-                    delay = .milliseconds(500)
-                    try? await Task.sleep(for: interval)
-                } catch {
-                    logger.warning("could not create topics; retrying", metadata: ["error": "\(error)"])
-                    try? await Task.sleep(for: delay)
-                    delay = min(delay * 2, .seconds(10))
+            await repeatUntilCancelled(idle: interval, backoff: Backoff(first: .milliseconds(500), ceiling: .seconds(10)),
+                                       logger: logger, failure: "could not create topics; retrying") {
+                let created = try await TopicSetup.ensure(topics, admin: admin)
+                if !created.isEmpty {
+                    logger.info("created topics", metadata: ["kafka.topics": "\(created.sorted().joined(separator: ","))"])
                 }
+                return false
             }
         }
     }

@@ -1,4 +1,5 @@
 import CRdKafka
+import Plumbing
 
 extension RDKafkaClient {
     /// Creates topics and waits for the broker's answer; a topic that exists already is not an

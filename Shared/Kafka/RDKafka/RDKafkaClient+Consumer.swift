@@ -1,5 +1,6 @@
 import CRdKafka
 import Foundation
+import Plumbing
 
 extension RDKafkaClient {
     func subscribe(to topics: [String]) throws(KafkaError) {

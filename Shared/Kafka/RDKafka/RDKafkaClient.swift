@@ -1,6 +1,7 @@
 import CRdKafka
 import Foundation
 import Logging
+import Plumbing
 import Synchronization
 
 /// One librdkafka client handle (`rd_kafka_t`) with the callbacks' context and, for consumers, the

@@ -5,6 +5,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Plumbing
 
 /// A `PGconn` and the thread that drives it. The PGconn is touched only on that thread (libpq
 /// connections are not thread-safe); tasks await the thread's jobs. What the pool needs to know
@@ -12,7 +13,7 @@ import Darwin
 final class LibpqConnection: Sendable {
     let id: Int
     private let handle: Handle
-    private let thread: ConnectionThread
+    private let thread: BlockingThread
     /// The connection's socket, for the idle check, which must not touch the PGconn.
     private let socket: Int32
     private let broken = Atomic<Bool>(false)
@@ -23,7 +24,7 @@ final class LibpqConnection: Sendable {
         let pointer: OpaquePointer
     }
 
-    private init(id: Int, handle: Handle, thread: ConnectionThread, socket: Int32) {
+    private init(id: Int, handle: Handle, thread: BlockingThread, socket: Int32) {
         self.id = id
         self.handle = handle
         self.thread = thread
@@ -39,7 +40,7 @@ final class LibpqConnection: Sendable {
     /// Opens a connection with libpq's keyword/value parameters; `dbname` may be a URI or a
     /// conninfo string, and wins over the keywords before it.
     static func connect(id: Int, parameters: [(keyword: String, value: String)]) async throws(PostgresError) -> LibpqConnection {
-        let thread = ConnectionThread(name: "postgres-\(id)")
+        let thread = BlockingThread(name: "postgres-\(id)")
         let opened: (Handle, Int32)
         do {
             opened = try await thread.run { () throws(PostgresError) -> (Handle, Int32) in
