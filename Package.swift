@@ -122,14 +122,14 @@ let package = Package(
         // How users talk to the services over HTTP: the demo, the benchmark and whole-system tests.
         .target(
             name: "TongbanClient",
-            dependencies: ["Messaging", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Messaging", "Signing", .product(name: "Crypto", package: "swift-crypto")],
             path: "Shared/Client",
             swiftSettings: strict
         ),
 
         service(
             "Intake",
-            dependencies: ["Domain", "Messaging", "Postgres", "Kafka", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Domain", "Messaging", "Postgres", "Kafka", "Signing", .product(name: "Crypto", package: "swift-crypto")],
             resources: [.copy("Catalogue")]
         ),
         service("Relay", dependencies: [

@@ -7,6 +7,7 @@ import Messaging
 import NIOCore
 import Postgres
 import ServiceKit
+import Signing
 
 /// The window's case routes: register (一窗受理), read with the timeline, list, supplement,
 /// withdraw, and read a material.
@@ -84,7 +85,7 @@ struct CasesController: Sendable {
             throw Problem.validation([FieldError(field: "Idempotency-Key", problem: "must have at most 200 characters")])
         }
         let body = Data(try await request.body.collect(upTo: settings.maximumApplicationBytes).readableBytesView)
-        let bodySHA256 = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        let bodySHA256 = SHA256.hash(data: body).hexadecimal
         let idempotencyCaller = "\(caller.role.rawValue):\(caller.subject)"
         if let stored = try await repository.storedResponse(caller: idempotencyCaller, key: key) {
             return try replay(stored, requestSHA256: bodySHA256)
@@ -248,7 +249,7 @@ struct CasesController: Sendable {
         var headers: HTTPFields = [
             .eTag: "\"\(material.sha256)\"",
             .cacheControl: "private, no-store",
-            HTTPField.Name("Repr-Digest")!: "sha-256=:\(Data(hexadecimal: material.sha256).base64EncodedString()):",
+            HTTPField.Name("Repr-Digest")!: "sha-256=:\((Data(hexadecimal: material.sha256) ?? Data()).base64EncodedString()):",
         ]
         if let fileName = material.fileName {
             headers[.contentDisposition] = "inline; filename*=UTF-8''\(fileName.addingPercentEncoding(withAllowedCharacters: Self.fileNameCharacters) ?? material.code)"
@@ -373,18 +374,5 @@ struct CasesController: Sendable {
             )
             return try IntakeJSON.response(WithdrawalReceipt(caseNumber: number, status: .withdrawn, withdrawnAt: now, reason: reasonGiven))
         }
-    }
-}
-
-extension Data {
-    /// Bytes from hexadecimal digits (a stored SHA-256).
-    init(hexadecimal text: String) {
-        var bytes: [UInt8] = []
-        var index = text.startIndex
-        while index < text.endIndex, let next = text.index(index, offsetBy: 2, limitedBy: text.endIndex) {
-            bytes.append(UInt8(text[index..<next], radix: 16) ?? 0)
-            index = next
-        }
-        self.init(bytes)
     }
 }

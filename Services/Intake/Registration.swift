@@ -3,6 +3,7 @@ import Domain
 import Foundation
 import Messaging
 import ServiceKit
+import Signing
 
 // The window's judgement on an application, without storage or HTTP: first whether the request
 // is well formed (identities with their check digits, materials with their digests), then the
@@ -102,7 +103,7 @@ struct MaterialRules: Sendable {
         } else if content.count > maximumBytes {
             errors.append(FieldError(field: "\(field).contentBase64", problem: "is \(content.count) bytes; a material may have at most \(maximumBytes)"))
         }
-        let actual = SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined()
+        let actual = SHA256.hash(data: content).hexadecimal
         if errors.isEmpty, actual != claimed {
             errors.append(FieldError(
                 field: "\(field).sha256",

@@ -7,6 +7,7 @@ import Metrics
 import Plumbing
 import Postgres
 import ServiceLifecycle
+import Signing
 
 /// Reads this region's inbox, where partners' relays put their envelopes. Nothing acts on an
 /// envelope before it passed every check (`EnvelopeInspector`, then: its id not seen before, and
@@ -203,7 +204,7 @@ final class InboxConsumer: Service, Sendable {
     func quarantine(_ message: KafkaConsumerMessage, reason: QuarantineReason, envelopeID: String?, at place: RelayLedger.ReadAt, on connection: PostgresConnection) async throws {
         let claimed = inspector.claimedSender(of: message.value)
         let partner = claimed.flatMap { inspector.partners[$0]?.region }
-        let digest = SHA256.hash(data: message.value).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: message.value).hexadecimal
         guard try await RelayLedger.recordQuarantined(partner: partner, claimedSender: claimed, reason: reason, envelopeID: envelopeID, at: place, valueSHA256: digest, on: connection) else {
             return
         }

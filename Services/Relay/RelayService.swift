@@ -47,11 +47,8 @@ func buildApplication(runtime: ServiceRuntime, relay: RelayConfiguration, now: @
         try await router.apply(event, on: connection)
     }
 
-    var inboxKafka = runtime.configuration.kafka
-    let group = "tongban.relay-inbox"
-    inboxKafka.groupID = runtime.configuration.topicNamespace.isEmpty ? group : "\(runtime.configuration.topicNamespace).\(group)"
     let inbox = InboxConsumer(
-        consumer: try KafkaConsumer(configuration: inboxKafka, topics: [runtime.topic(.relayInbox).name], logger: runtime.logger, metricsFactory: runtime.metrics.factory),
+        consumer: try KafkaConsumer(configuration: runtime.consumerGroup("inbox"), topics: [runtime.topic(.relayInbox).name], logger: runtime.logger, metricsFactory: runtime.metrics.factory),
         producer: producer,
         database: runtime.database,
         inspector: EnvelopeInspector(homeRegion: home, partners: relay.partners, clockSkew: relay.clockSkew, maximumBytes: relay.maximumEnvelopeBytes),

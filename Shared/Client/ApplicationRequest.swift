@@ -1,5 +1,6 @@
 public import Foundation
 import Crypto
+import Signing
 
 /// What a window terminal or an applicant's portal sends to intake's `POST /cases`: one matter or
 /// one bundle (一件事), the applicant, the site, and the materials as base64 with their SHA-256.
@@ -76,6 +77,6 @@ public struct MaterialUpload: Encodable, Sendable {
     }
 
     public static func sha256Hex(_ data: Data) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: data).hexadecimal
     }
 }

@@ -242,10 +242,3 @@ public final class EventConsumer: Service, Sendable {
         ])
     }
 }
-
-extension PostgresError {
-    /// Failures that go away by themselves: try again later.
-    var isTransient: Bool {
-        [.connectionFailed, .connectionLost, .poolTimeout, .serializationFailure, .deadlockDetected, .queryCanceled].contains(code)
-    }
-}

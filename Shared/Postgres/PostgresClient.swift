@@ -74,7 +74,7 @@ public final class PostgresClient: Sendable {
         while true {
             do {
                 return try await withTransaction(isolationLevel: isolationLevel, body)
-            } catch let error as PostgresError where error.isTransient && attempt < maximumAttempts {
+            } catch let error as PostgresError where error.isConflict && attempt < maximumAttempts {
                 logger.debug(
                     "retrying a transaction",
                     metadata: [PostgresMetadataKey.errorCode: "\(error.code)", PostgresMetadataKey.attempt: "\(attempt + 1)"]

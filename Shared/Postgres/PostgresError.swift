@@ -122,9 +122,17 @@ public struct PostgresError: Error, Sendable {
         self.line = line
     }
 
-    /// True for the errors after which running the whole transaction again may succeed.
-    public var isTransient: Bool {
+    /// A collision with another transaction (40001, 40P01): the server rolled this one back, and
+    /// running it again at once may succeed.
+    public var isConflict: Bool {
         code == .serializationFailure || code == .deadlockDetected
+    }
+
+    /// A failure that goes away by itself — a conflict, the server away or restarting, every pooled
+    /// connection busy, a statement cancelled — so the same work succeeds later; any other error
+    /// will fail again the same way.
+    public var isTransient: Bool {
+        isConflict || [.connectionFailed, .connectionLost, .poolTimeout, .queryCanceled].contains(code)
     }
 }
 

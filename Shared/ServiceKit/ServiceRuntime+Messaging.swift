@@ -42,21 +42,27 @@ extension ServiceRuntime {
         )
     }
 
-    /// Applies `topics`' events with `handler`, in the consumer group `tongban.<service>` (in the
-    /// topic namespace, if any): every instance of the service shares the partitions.
+    /// The service's Kafka settings in the consumer group `tongban.<service>` (or
+    /// `tongban.<service>-<purpose>` for a second consumer of its own), in the topic namespace if
+    /// any: every instance of the service shares the group's partitions.
+    public func consumerGroup(_ purpose: String? = nil) -> KafkaConfiguration {
+        var kafka = configuration.kafka
+        let group = "tongban.\(configuration.service.rawValue)" + (purpose.map { "-\($0)" } ?? "")
+        kafka.groupID = configuration.topicNamespace.isEmpty ? group : "\(configuration.topicNamespace).\(group)"
+        return kafka
+    }
+
+    /// Applies `topics`' events with `handler`, in the service's consumer group.
     public func eventConsumer(
         topics: [Topic],
         producer: KafkaProducer,
         handler: @escaping EventConsumer.Handler
     ) throws(KafkaError) -> EventConsumer {
-        var kafka = configuration.kafka
-        let group = "tongban.\(configuration.service.rawValue)"
-        kafka.groupID = configuration.topicNamespace.isEmpty ? group : "\(configuration.topicNamespace).\(group)"
-        return try EventConsumer(
+        try EventConsumer(
             service: configuration.service.rawValue,
             namespace: configuration.topicNamespace,
             topics: topics.map { self.topic($0).name },
-            kafka: kafka,
+            kafka: consumerGroup(),
             client: database,
             producer: producer,
             logger: logger,

@@ -276,12 +276,13 @@ struct ComposeTests {
         let consumed = try Dictionary(uniqueKeysWithValues: TopicRegistry.services.map { service in
             (service, try Repository.consumedTopics(service: service.prefix(1).uppercased() + service.dropFirst()))
         })
-        // The code's own consumer groups: `tongban.<service>` from ServiceKit, and any `let group = "…"`.
+        // The code's own consumer groups: `tongban.<service>` from ServiceKit, and
+        // `tongban.<service>-<purpose>` for each `consumerGroup("<purpose>")` a service asks for.
         var codeGroups: [String: Set<String>] = [:]
         for service in TopicRegistry.services {
             var groups: Set<String> = ["tongban.\(service)"]
             for path in Repository.files(under: "Services/\(service.prefix(1).uppercased() + service.dropFirst())", extensions: [".swift"]) {
-                for match in try Repository.swiftCode(path).matches(of: /let group = "([^"]+)"/) { groups.insert(String(match.output.1)) }
+                for match in try Repository.swiftCode(path).matches(of: /consumerGroup\("([^"]+)"\)/) { groups.insert("tongban.\(service)-\(match.output.1)") }
             }
             codeGroups[service] = groups
         }
