@@ -75,7 +75,7 @@ final class SystemClient: Sendable {
             return .refused(status: Int(response.status.code), body: String(buffer: body))
         }
         struct Receipt: Decodable { var caseNumber: String }
-        return .accepted(try JSONDecoder().decode(Receipt.self, from: Data(body.readableBytesView)).caseNumber)
+        return .accepted(try Envelope.decoder.decode(Receipt.self, from: Data(body.readableBytesView)).caseNumber)
     }
 
     // MARK: Approval
@@ -93,7 +93,7 @@ final class SystemClient: Sendable {
             struct Task: Decodable { var id: String }
             var tasks: [Task]
         }
-        return try JSONDecoder().decode(Tasks.self, from: Data(body.readableBytesView)).tasks.map(\.id)
+        return try Envelope.decoder.decode(Tasks.self, from: Data(body.readableBytesView)).tasks.map(\.id)
     }
 
     /// Approves a task; false when it was decided already (another officer, or a retry).

@@ -118,7 +118,7 @@ struct RatingsController: Sendable {
             }
             return try await caseRating(number, caller: caller, on: connection)
         }
-        return try EvaluationJSON.response(document, status: .created, headers: [.location: "/cases/\(number)/rating"])
+        return try Response.json(document, status: .created, headers: [.location: "/cases/\(number)/rating"])
     }
 
     // MARK: GET /cases/{number}/rating
@@ -129,7 +129,7 @@ struct RatingsController: Sendable {
         let document = try await database.withConnection { connection in
             try await caseRating(number, caller: caller, on: connection)
         }
-        return try EvaluationJSON.response(document)
+        return try Response.json(document)
     }
 
     private func caseRating(_ number: String, caller: Principal, on connection: PostgresConnection) async throws -> CaseRating {

@@ -58,7 +58,7 @@ struct RectificationsController: Sendable {
             case let wanted?: view.status == wanted
             }
         }
-        return try EvaluationJSON.response(RectificationList(rectifications: views))
+        return try Response.json(RectificationList(rectifications: views))
     }
 
     // MARK: GET /rectifications/{id}
@@ -69,7 +69,7 @@ struct RectificationsController: Sendable {
         let row = try await database.withConnection { connection in
             try await accessible(id, caller: caller, lock: false, on: connection)
         }
-        return try EvaluationJSON.response(store.view(row))
+        return try Response.json(store.view(row))
     }
 
     /// The rectification, if `caller` may see it; another department's answers 404 to an officer.
@@ -110,7 +110,7 @@ struct RectificationsController: Sendable {
                 """).decodeRecords(RectificationStore.Row.self, keys: .convertFromSnakeCase)
             return store.view(updated[0])
         }
-        return try EvaluationJSON.response(view)
+        return try Response.json(view)
     }
 
     // MARK: POST /rectifications/{id}/callback
@@ -140,6 +140,6 @@ struct RectificationsController: Sendable {
                 """).decodeRecords(RectificationStore.Row.self, keys: .convertFromSnakeCase)
             return store.view(updated[0])
         }
-        return try EvaluationJSON.response(view)
+        return try Response.json(view)
     }
 }

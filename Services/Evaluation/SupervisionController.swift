@@ -140,7 +140,7 @@ struct SupervisionController: Sendable {
             SELECT \(unescaped: RectificationStore.columns) FROM rectifications WHERE closed_at IS NULL ORDER BY due_at
             """).decodeRecords(RectificationStore.Row.self, keys: .convertFromSnakeCase).map(rectifications.view).filter(\.overdue)
         let facts = try await ReportFacts.read(from: period.start, to: period.end, on: database)
-        return try EvaluationJSON.response(Overview(
+        return try Response.json(Overview(
             generatedAt: now,
             departments: departments,
             overdue: overdue,
@@ -168,7 +168,7 @@ struct SupervisionController: Sendable {
             SELECT alert FROM alerts WHERE case_number = \(number) ORDER BY raised_at, alert_id
             """).decode(PostgresJSONB<AlertRaised>.self).map(\.value)
         let light = tasks.compactMap { Light(rawValue: $0.light) }.max() ?? .green
-        return try EvaluationJSON.response(CaseClocks(
+        return try Response.json(CaseClocks(
             caseNumber: number,
             status: withdrawnAt != nil ? "withdrawn" : completedAt != nil ? "completed" : "open",
             acceptedAt: acceptedAt,
@@ -193,7 +193,7 @@ struct SupervisionController: Sendable {
             WHERE (\(department)::text IS NULL OR department = \(department)) AND (\(light)::text IS NULL OR light = \(light))
             ORDER BY raised_at DESC, alert_id LIMIT 1000
             """).decode(PostgresJSONB<AlertRaised>.self).map(\.value)
-        return try EvaluationJSON.response(AlertList(alerts: alerts))
+        return try Response.json(AlertList(alerts: alerts))
     }
 
     // MARK: GET /reports
@@ -206,6 +206,6 @@ struct SupervisionController: Sendable {
             throw Problem.validation([FieldError(field: "groupBy", problem: "must be department or matter")])
         }
         let facts = try await ReportFacts.read(from: period.start, to: period.end, on: database)
-        return try EvaluationJSON.response(facts.report(from: period.from, to: period.to, groupBy: grouping))
+        return try Response.json(facts.report(from: period.from, to: period.to, groupBy: grouping))
     }
 }

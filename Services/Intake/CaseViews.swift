@@ -164,23 +164,3 @@ struct CaseList: Encodable, Sendable {
     /// The cursor for the next page (`before`), when there may be more.
     var next: String?
 }
-
-/// Intake's JSON: RFC 3339 times with milliseconds (as in the events), keys sorted so that a
-/// response stored for an Idempotency-Key is exactly what the client got.
-enum IntakeJSON {
-    static var encoder: JSONEncoder { Envelope.encoder }
-
-    static func encode(_ value: some Encodable) throws -> Data {
-        try encoder.encode(value)
-    }
-
-    static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok, contentType: String = "application/json", headers: HTTPFields = [:]) throws -> Response {
-        response(body: try encode(value), status: status, contentType: contentType, headers: headers)
-    }
-
-    static func response(body: Data, status: HTTPResponse.Status, contentType: String = "application/json", headers: HTTPFields = [:]) -> Response {
-        var fields = headers
-        fields[.contentType] = contentType
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: body)))
-    }
-}

@@ -159,9 +159,9 @@ struct CasesController: Sendable {
                 commitments: submitted.commitments ?? [],
                 location: "/cases/\(number)"
             )
-            let stored = StoredResponse(requestSHA256: bodySHA256, status: 201, location: "/cases/\(number)", body: try IntakeJSON.encode(receipt))
+            let stored = StoredResponse(requestSHA256: bodySHA256, status: 201, location: "/cases/\(number)", body: try Envelope.encoder.encode(receipt))
             try await repository.storeResponse(caller: idempotencyCaller, key: key, response: stored, on: connection)
-            return IntakeJSON.response(body: stored.body, status: .created, headers: [.location: "/cases/\(number)"])
+            return Response.body(stored.body, status: .created, contentType: "application/json", headers: [.location: "/cases/\(number)"])
         }
     }
 
@@ -173,7 +173,7 @@ struct CasesController: Sendable {
         }
         var headers: HTTPFields = [Self.idempotentReplayed: "true"]
         if let location = stored.location { headers[.location] = location }
-        return IntakeJSON.response(body: stored.body, status: HTTPResponse.Status(code: stored.status), headers: headers)
+        return Response.body(stored.body, status: HTTPResponse.Status(code: stored.status), contentType: "application/json", headers: headers)
     }
 
     func refusal(_ missing: [MissingItem]) throws -> Response {
@@ -183,7 +183,7 @@ struct CasesController: Sendable {
             catalogueVersion: settings.catalogue.version,
             missing: missing
         )
-        return try IntakeJSON.response(body, status: .unprocessableContent, contentType: Problem.mediaType)
+        return try Response.json(body, status: .unprocessableContent, contentType: Problem.mediaType)
     }
 
     func acceptanceSummary(_ submitted: CaseSubmitted) -> String {
@@ -226,7 +226,7 @@ struct CasesController: Sendable {
             before: before,
             limit: limit
         )
-        return try IntakeJSON.response(cases)
+        return try Response.json(cases)
     }
 
     func read(_ context: TongbanRequestContext) async throws -> Response {
@@ -234,7 +234,7 @@ struct CasesController: Sendable {
         let number = try caseNumber(context)
         _ = try requireAccess(caller, to: try await repository.accessFacts(number: number), officers: true)
         guard let view = try await repository.view(number) else { throw Problem.notFound("No such case.") }
-        return try IntakeJSON.response(view)
+        return try Response.json(view)
     }
 
     // MARK: GET /cases/{number}/materials/{id}
@@ -254,7 +254,7 @@ struct CasesController: Sendable {
         if let fileName = material.fileName {
             headers[.contentDisposition] = "inline; filename*=UTF-8''\(fileName.addingPercentEncoding(withAllowedCharacters: Self.fileNameCharacters) ?? material.code)"
         }
-        return IntakeJSON.response(body: material.content, status: .ok, contentType: material.mediaType, headers: headers)
+        return Response.body(material.content, status: .ok, contentType: material.mediaType, headers: headers)
     }
 
     // MARK: POST /cases/{number}/supplements
@@ -331,7 +331,7 @@ struct CasesController: Sendable {
                 on: connection
             )
             let newStatus = try await repository.refreshStatus(number, on: connection)
-            return try IntakeJSON.response(
+            return try Response.json(
                 SupplementReceipt(caseNumber: number, status: newStatus, materials: references, answers: answered, supplementedAt: now),
                 status: .created
             )
@@ -372,7 +372,7 @@ struct CasesController: Sendable {
                 to: runtime.topic(.caseWithdrawn),
                 on: connection
             )
-            return try IntakeJSON.response(WithdrawalReceipt(caseNumber: number, status: .withdrawn, withdrawnAt: now, reason: reasonGiven))
+            return try Response.json(WithdrawalReceipt(caseNumber: number, status: .withdrawn, withdrawnAt: now, reason: reasonGiven))
         }
     }
 }

@@ -11,24 +11,24 @@ struct CatalogueController: Sendable {
 
     func addRoutes(to router: Router<TongbanRequestContext>) {
         router.get("matters") { _, _ in
-            try IntakeJSON.response(MatterList(catalogueVersion: catalogue.version, region: catalogue.region, matters: catalogue.matters.map(summary)))
+            try Response.json(MatterList(catalogueVersion: catalogue.version, region: catalogue.region, matters: catalogue.matters.map(summary)))
         }
         router.get("matters/{code}") { _, context in
-            try IntakeJSON.response(detail(try matter(context)))
+            try Response.json(detail(try matter(context)))
         }
         router.get("matters/{code}/notice") { _, context in
             let matter = try matter(context)
-            return try IntakeJSON.response(notice(title: matter.name, bundle: nil, matters: [matter]))
+            return try Response.json(notice(title: matter.name, bundle: nil, matters: [matter]))
         }
         router.get("bundles") { _, _ in
-            try IntakeJSON.response(BundleList(catalogueVersion: catalogue.version, region: catalogue.region, bundles: catalogue.bundles.map(bundleView)))
+            try Response.json(BundleList(catalogueVersion: catalogue.version, region: catalogue.region, bundles: catalogue.bundles.map(bundleView)))
         }
         router.get("bundles/{code}") { _, context in
-            try IntakeJSON.response(bundleView(try bundle(context)))
+            try Response.json(bundleView(try bundle(context)))
         }
         router.get("bundles/{code}/notice") { _, context in
             let bundle = try bundle(context)
-            return try IntakeJSON.response(notice(title: bundle.name, bundle: bundle, matters: bundle.matters.compactMap(catalogue.matter)))
+            return try Response.json(notice(title: bundle.name, bundle: bundle, matters: bundle.matters.compactMap(catalogue.matter)))
         }
     }
 

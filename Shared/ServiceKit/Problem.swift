@@ -1,6 +1,7 @@
 import Foundation
 public import HTTPTypes
 import Hummingbird
+import Messaging
 
 /// An error as the client sees it: RFC 9457 problem details (`application/problem+json`).
 /// `type` is stable per kind of error, so clients branch on it, never on `title` or `detail`.
@@ -149,11 +150,7 @@ extension Problem {
             errors: errors.isEmpty ? nil : errors,
             requestId: requestID
         )
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(body)) ?? Data(#"{"title":"Internal error","status":500}"#.utf8)
-        var fields = headers
-        fields[.contentType] = Self.mediaType
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        let data = (try? Envelope.encoder.encode(body)) ?? Data(#"{"title":"Internal error","status":500}"#.utf8)
+        return .body(data, status: status, contentType: Self.mediaType, headers: headers)
     }
 }

@@ -22,6 +22,9 @@ public struct TongbanRequestContext: RequestContext {
 
     public var requestDecoder: ProblemReportingJSONDecoder { ProblemReportingJSONDecoder() }
 
+    /// Every `ResponseEncodable` a route returns, in Tongban's one JSON (see `Response.json`).
+    public var responseEncoder: JSONEncoder { Envelope.encoder }
+
     /// Staff send small JSON documents; anything bigger is refused with 413. Routes that take
     /// documents (intake's applications) collect the body under their own limit and decode it
     /// with `ProblemReportingJSONDecoder.decode(_:from:)`.
@@ -60,10 +63,8 @@ public struct ProblemReportingJSONDecoder: RequestDecoder {
     /// Decodes a body the route collected itself (under a limit of its own, say, or because it
     /// needs the exact bytes), with the same 400 problems.
     public func decode<T: Decodable>(_ type: T.Type, from body: Data) throws(Problem) -> T {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
         do {
-            return try decoder.decode(T.self, from: body)
+            return try Envelope.decoder.decode(T.self, from: body)
         } catch let error as DecodingError {
             throw Problem(decoding: error)
         } catch {

@@ -213,9 +213,7 @@ extension TestClientProtocol {
 }
 
 func decodeJSON<T: Decodable>(_ type: T.Type, _ response: TestResponse) throws -> T {
-    let decoder = JSONDecoder()
-    decoder.dateDecodingStrategy = .iso8601
-    return try decoder.decode(T.self, from: Data(response.body.readableBytesView))
+    try Envelope.decoder.decode(T.self, from: Data(response.body.readableBytesView))
 }
 
 extension TestResponse {

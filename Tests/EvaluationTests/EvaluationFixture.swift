@@ -205,15 +205,6 @@ extension TestResponse {
     }
 
     func json<T: Decodable>(_ type: T.Type) throws -> T {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let container = try decoder.singleValueContainer()
-            let text = try container.decode(String.self)
-            guard let date = Envelope.parseTime(text) else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a time: \(text)")
-            }
-            return date
-        }
-        return try decoder.decode(T.self, from: Data(text.utf8))
+        try Envelope.decoder.decode(T.self, from: Data(text.utf8))
     }
 }

@@ -201,13 +201,7 @@ extension TestResponse {
     var data: Data { Data(body.readableBytesView) }
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let text = try decoder.singleValueContainer().decode(String.self)
-            guard let date = Envelope.parseTime(text) else { throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: text)) }
-            return date
-        }
-        return try decoder.decode(T.self, from: data)
+        try Envelope.decoder.decode(T.self, from: data)
     }
 
     /// The body as problem details, when it is problem+json.

@@ -68,7 +68,7 @@ struct RelayOutageTests {
             }
             #expect(triedAndFailed)
             let view = try await client.execute(uri: "/relay/partners", method: .get, headers: [.authorization: "Bearer \(admin)"])
-            let standing = try #require(try JSONDecoder.relay.decode(PartnerStandings.self, from: Data(view.body.readableBytesView)).partners.first)
+            let standing = try #require(try Envelope.decoder.decode(PartnerStandings.self, from: Data(view.body.readableBytesView)).partners.first)
             #expect(standing.backlog == 6)
             #expect(standing.oldestUndeliveredSeconds > 0)
             #expect(standing.lastError != nil)

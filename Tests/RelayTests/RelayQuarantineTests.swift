@@ -93,14 +93,14 @@ struct RelayQuarantineTests {
             let admin = try await a.token(Principal(subject: "ops-1", role: .admin))
             let view = try await client.execute(uri: "/relay/partners", method: .get, headers: [.authorization: "Bearer \(admin)"])
             #expect(view.status == .ok)
-            let standings = try JSONDecoder.relay.decode(PartnerStandings.self, from: Data(view.body.readableBytesView))
+            let standings = try Envelope.decoder.decode(PartnerStandings.self, from: Data(view.body.readableBytesView))
             // Claiming to be 济南: bad signature, wrong receiver, stale, replayed, schema-invalid, two unknown cases. No
             // sender is read from an oversized message, nor from one that is not JSON.
             #expect(standings.partners.map(\.region) == [jinan])
             #expect(standings.partners.first?.quarantined == 7)
             #expect(standings.quarantinedFromUnknownSenders == 3)
             let list = try await client.execute(uri: "/relay/quarantine?limit=20", method: .get, headers: [.authorization: "Bearer \(admin)"])
-            let items = try JSONDecoder.relay.decode(QuarantineList.self, from: Data(list.body.readableBytesView)).items
+            let items = try Envelope.decoder.decode(QuarantineList.self, from: Data(list.body.readableBytesView)).items
             #expect(items.map(\.reason) == bad.reversed().map(\.0.rawValue))
             let clerk = try await a.token(Principal(subject: "clerk-1", role: .clerk, region: shijiazhuang))
             #expect(try await client.execute(uri: "/relay/partners", method: .get, headers: [.authorization: "Bearer \(clerk)"]).status == .forbidden)
@@ -111,17 +111,4 @@ struct RelayQuarantineTests {
             #expect(metrics.contains(#"relay_quarantined_total{partner="unknown",reason="unknown-sender"} 1"#))
         }
     }
-}
-
-extension JSONDecoder {
-    /// Dates as the services write them (RFC 3339 with fractional seconds).
-    static let relay: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let text = try decoder.singleValueContainer().decode(String.self)
-            guard let date = Envelope.parseTime(text) else { throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: text)) }
-            return date
-        }
-        return decoder
-    }()
 }
