@@ -11,18 +11,9 @@ import ServiceLifecycle
 @main
 struct RelayService {
     static func main() async {
-        // The relay's own settings are checked before anything starts, like every service's.
-        let relay: RelayConfiguration
-        do {
-            let environment = EnvironmentVariables.process
-            let region = try environment.string("TONGBAN_REGION", default: "130100")
-            relay = try RelayConfiguration(environment: environment, homeRegion: region)
-        } catch {
-            FileHandle.standardError.write(Data("relay: configuration error: \(error)\n".utf8))
-            exit(ServiceRunner.configurationErrorStatus)
-        }
         await ServiceRunner.main(service: .relay) { runtime in
-            try await buildApplication(runtime: runtime, relay: relay)
+            let relay = try RelaySettings(environment: .process, homeRegion: runtime.configuration.region.value)
+            return try await buildApplication(runtime: runtime, relay: relay)
         }
     }
 }
@@ -31,7 +22,7 @@ struct RelayService {
 /// schema, then runs the outbox publisher, the consumer of this region's events (outbound), the
 /// inbox consumer (inbound), one delivery loop per partner and the housekeeping, beside the
 /// operator's routes.
-func buildApplication(runtime: ServiceRuntime, relay: RelayConfiguration, now: @escaping @Sendable () -> Date = Date.init) async throws -> some ApplicationProtocol {
+func buildApplication(runtime: ServiceRuntime, relay: RelaySettings, now: @escaping @Sendable () -> Date = Date.init) async throws -> some ApplicationProtocol {
     try await runtime.migrate(RelayMigrations.all)
     // The inbox exists before anyone reads it or a partner writes to it; if the broker is away now,
     // the topic provisioner creates it later.

@@ -9,16 +9,8 @@ import ServiceKit
 @main
 struct SealService {
     static func main() async {
-        let region = ProcessInfo.processInfo.environment["TONGBAN_REGION"] ?? "130100"
-        let seal: SealConfiguration
-        do {
-            seal = try SealConfiguration(region: region)
-        } catch {
-            FileHandle.standardError.write(Data("seal: configuration error: \(error)\n".utf8))
-            exit(ServiceRunner.configurationErrorStatus)
-        }
         await ServiceRunner.main(service: .seal) { runtime in
-            try buildApplication(runtime: runtime, seal: seal)
+            try buildApplication(runtime: runtime, seal: try SealSettings(region: runtime.configuration.region.value))
         }
     }
 }
@@ -26,7 +18,7 @@ struct SealService {
 /// Seal's application: its routes, and beside them the producer and `SealWorkers`, which migrate
 /// the schema, make sure the bureau has a seal key, and then run the outbox publisher and the
 /// consumer of approval's decisions. Tests build it here too.
-func buildApplication(runtime: ServiceRuntime, seal: SealConfiguration) throws -> some ApplicationProtocol {
+func buildApplication(runtime: ServiceRuntime, seal: SealSettings) throws -> some ApplicationProtocol {
     let region = runtime.configuration.region.value
     let addresses = SealAddresses(publicURL: seal.publicURL, region: region)
     let keyring = SealKeyring(database: runtime.database, bureau: region, encryptionKey: seal.keyEncryptionKey, logger: runtime.logger)

@@ -17,7 +17,7 @@ extension ServiceRoutes {
         _ = FileManager.default.createFile(atPath: partnersFile, contents: Data(#"{"partners": []}"#.utf8))
         let environment = ["TONGBAN_RELAY_SIGNING_KEY_FILE": keyFile, "TONGBAN_RELAY_PARTNERS_FILE": partnersFile]
         return try await capture(.relay, environment: environment) { runtime in
-            let configuration = try RelayConfiguration(environment: EnvironmentVariables(environment), homeRegion: runtime.configuration.region.value)
+            let configuration = try RelaySettings(environment: EnvironmentVariables(environment), homeRegion: runtime.configuration.region.value)
             _ = try await Relay.buildApplication(runtime: runtime, relay: configuration)
         }
     }

@@ -89,6 +89,14 @@ struct ServiceExecutableTests {
         #expect(process.logLines.contains { $0.contains("TONGBAN_SEAL_KEY_ENCRYPTION_KEY") })
     }
 
+    @Test("seal in a region that is no division code refuses to start, naming TONGBAN_REGION, like every service")
+    func sealWithABadRegion() async throws {
+        let environment = try await Self.settings(for: "seal").merging(["TONGBAN_HTTP_PORT": "0", "TONGBAN_REGION": "13010X"]) { $1 }
+        let process = try ServiceProcess(executable: "seal", environment: environment)
+        #expect(try await process.waitForExit() == 78)
+        #expect(process.logLines.contains { $0.contains("TONGBAN_REGION") && $0.contains("13010X") })
+    }
+
     @Test("the relay without its partner registry, or with a broken one, refuses to start naming the setting")
     func relayConfiguration() async throws {
         var settings = try await Self.settings(for: "relay").merging(["TONGBAN_HTTP_PORT": "0"]) { $1 }

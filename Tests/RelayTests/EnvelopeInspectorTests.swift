@@ -82,7 +82,7 @@ struct EnvelopeInspectorTests {
 /// TONGBAN_RELAY_PARTNERS_FILE and TONGBAN_RELAY_SIGNING_KEY_FILE: what a good file gives, and a bad
 /// one refused naming the variable and the place in the file.
 @Suite("relay: configuration")
-struct RelayConfigurationTests {
+struct RelaySettingsTests {
     let folder: URL = {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("relay-configuration-\(UUID().uuidString.prefix(8))")
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -97,8 +97,8 @@ struct RelayConfigurationTests {
         return path
     }
 
-    func configuration(partners: String, key: String = Self.key.privateJWK) throws(ConfigurationError) -> RelayConfiguration {
-        try RelayConfiguration(environment: EnvironmentVariables([
+    func configuration(partners: String, key: String = Self.key.privateJWK) throws(ConfigurationError) -> RelaySettings {
+        try RelaySettings(environment: EnvironmentVariables([
             "TONGBAN_RELAY_PARTNERS_FILE": file("partners-\(UUID().uuidString.prefix(6)).json", partners),
             "TONGBAN_RELAY_SIGNING_KEY_FILE": file("key-\(UUID().uuidString.prefix(6)).jwk", key),
         ]), homeRegion: "130100")
@@ -169,7 +169,7 @@ struct RelayConfigurationTests {
             #expect(error?.description.contains(Base64URL.encode(Array(Self.key.privateKey.rawRepresentation))) == false)
         }
         #expect(throws: ConfigurationError.self) {
-            try RelayConfiguration(environment: EnvironmentVariables([:]), homeRegion: "130100")
+            try RelaySettings(environment: EnvironmentVariables([:]), homeRegion: "130100")
         }
     }
 }

@@ -92,7 +92,7 @@ final class TwoRegions: Sendable {
         } else {
             try await region(side).runtime(for: .relay, environment: relayEnvironment(side))
         }
-        let configuration = try RelayConfiguration(environment: EnvironmentVariables(relayEnvironment(side)), homeRegion: region(side).region)
+        let configuration = try RelaySettings(environment: EnvironmentVariables(relayEnvironment(side)), homeRegion: region(side).region)
         return (runtime, try await buildApplication(runtime: runtime, relay: configuration))
     }
 

@@ -29,8 +29,8 @@ final class SealHarness: Sendable {
         region = try TestRegion()
     }
 
-    var configuration: SealConfiguration {
-        SealConfiguration(keyEncryptionKey: keyEncryptionKey, publicURL: Self.publicURL, bureauName: Self.bureauName)
+    var configuration: SealSettings {
+        SealSettings(keyEncryptionKey: keyEncryptionKey, publicURL: Self.publicURL, bureauName: Self.bureauName)
     }
 
     /// Runs seal live (HTTP, publisher, consumer) for `body`, logging everything at trace level.

@@ -4,7 +4,7 @@ import ServiceKit
 import Signing
 
 /// What seal reads from its environment beyond every service's configuration.
-struct SealConfiguration: Sendable {
+struct SealSettings: Sendable {
     /// Wraps the seal keys' private halves in seal's schema (AES-256-GCM). Never logged.
     var keyEncryptionKey: KeyEncryptionKey
     /// Where people and verifiers reach seal: licences' issuer, verification and status-list URLs.

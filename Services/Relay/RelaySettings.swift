@@ -9,7 +9,7 @@ import Signing
 /// What the relay reads from its environment beyond every service's settings: the partner
 /// registry, this region's signing key and the limits of its checks. A bad value stops the relay at
 /// start-up naming the variable (exit 78), like every other configuration error.
-struct RelayConfiguration: Sendable {
+struct RelaySettings: Sendable {
     var partners: PartnerRegistry
     var signingKey: RelaySigningKey
     /// How far an envelope's issuedAt may lie from this relay's clock, either way.
