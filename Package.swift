@@ -67,7 +67,7 @@ let package = Package(
         .target(
             name: "ServiceKit",
             dependencies: [
-                "Postgres", "Kafka", "Messaging", "Domain", "Plumbing", hummingbird, lifecycle, unixSignals, logging,
+                "Postgres", "Kafka", "Messaging", "Domain", "Plumbing", "Signing", hummingbird, lifecycle, unixSignals, logging,
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -219,7 +219,7 @@ let package = Package(
         .testTarget(
             name: "ServiceKitTests",
             dependencies: [
-                "ServiceKit", "Kafka", "TestSupport", hummingbird, logging, lifecycle,
+                "ServiceKit", "Kafka", "Signing", "TestSupport", hummingbird, logging, lifecycle,
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

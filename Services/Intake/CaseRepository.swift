@@ -342,7 +342,10 @@ struct CaseRepository: Sendable {
                 WHEN (decided_at IS NOT NULL OR NOT home.has_matters)
                      AND NOT EXISTS (SELECT 1 FROM partner_parts p WHERE p.case_number = cases.number AND p.decided_at IS NULL) THEN 'decided'
                 WHEN EXISTS (SELECT 1 FROM supplement_requests r WHERE r.case_number = cases.number AND r.answered_at IS NULL) THEN 'awaiting-supplement'
-                WHEN EXISTS (SELECT 1 FROM tasks t WHERE t.case_number = cases.number) THEN 'under-review'
+                -- Seal's and approval's events come on topics of their own, in no order between
+                -- them: a home part licensed or decided before its tasks-opened arrived is under review.
+                WHEN decided_at IS NOT NULL OR licences_issued_at IS NOT NULL
+                     OR EXISTS (SELECT 1 FROM tasks t WHERE t.case_number = cases.number) THEN 'under-review'
                 WHEN EXISTS (SELECT 1 FROM deficiencies d WHERE d.case_number = cases.number AND d.supplied_at IS NULL) THEN 'accepted-with-deficiency'
                 ELSE 'accepted'
             END

@@ -3,6 +3,7 @@ public import Foundation
 public import Hummingbird
 public import JWTKit
 import Logging
+import Signing
 
 /// Who may call Tongban's HTTP APIs.
 public enum Role: String, Sendable, Codable, CaseIterable {
@@ -155,25 +156,24 @@ public struct TokenSigningKey: Sendable {
 
     /// The private key as a JWK, for a file only its owner can read.
     public var privateJWK: String {
-        #"{"kty":"OKP","crv":"Ed25519","alg":"EdDSA","kid":"\#(keyID)","x":"\#(base64URL(privateKey.publicKey.rawRepresentation))","d":"\#(base64URL(privateKey.rawRepresentation))"}"#
+        var jwk = Ed25519JWK(keyID: keyID, privateKey: privateKey)
+        jwk.alg = "EdDSA"
+        return jwk.json
     }
 
     /// The public key set that services verify with.
     public var verificationJWKS: String {
-        #"{"keys":[{"kty":"OKP","crv":"Ed25519","alg":"EdDSA","use":"sig","kid":"\#(keyID)","x":"\#(base64URL(privateKey.publicKey.rawRepresentation))"}]}"#
+        var jwk = Ed25519JWK(keyID: keyID, publicKey: privateKey.publicKey)
+        jwk.alg = "EdDSA"
+        jwk.use = "sig"
+        return Ed25519JWK.keySet([jwk])
     }
 
     public init(privateJWK json: String) throws {
-        struct PrivateJWK: Decodable {
-            var kid: String
-            var crv: String
-            var d: String
-        }
-        let jwk = try JSONDecoder().decode(PrivateJWK.self, from: Data(json.utf8))
-        guard jwk.crv == "Ed25519", let raw = Data(base64URL: jwk.d) else {
+        guard let jwk = try? JSONDecoder().decode(Ed25519JWK.self, from: Data(json.utf8)), let key = try? jwk.privateKey() else {
             throw TokenKeyError(description: "not an Ed25519 private JWK")
         }
-        self.init(keyID: jwk.kid, privateKey: try Curve25519.Signing.PrivateKey(rawRepresentation: raw))
+        self.init(keyID: jwk.kid, privateKey: key)
     }
 
     init(keyID: String, privateKey: Curve25519.Signing.PrivateKey) {
@@ -190,7 +190,7 @@ public struct TokenSigningKey: Sendable {
         now: Date = Date()
     ) async throws -> String {
         let keys = await JWTKeyCollection().add(
-            eddsa: try EdDSA.PrivateKey(d: base64URL(privateKey.rawRepresentation), curve: .ed25519),
+            eddsa: try EdDSA.PrivateKey(d: Base64URL.encode(Array(privateKey.rawRepresentation)), curve: .ed25519),
             kid: JWKIdentifier(string: keyID)
         )
         let claims = TokenClaims(
@@ -209,19 +209,4 @@ public struct TokenSigningKey: Sendable {
 
 public struct TokenKeyError: Error, CustomStringConvertible {
     public var description: String
-}
-
-func base64URL(_ data: some DataProtocol) -> String {
-    Data(data).base64EncodedString()
-        .replacingOccurrences(of: "+", with: "-")
-        .replacingOccurrences(of: "/", with: "_")
-        .replacingOccurrences(of: "=", with: "")
-}
-
-extension Data {
-    init?(base64URL text: String) {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        self.init(base64Encoded: base64)
-    }
 }

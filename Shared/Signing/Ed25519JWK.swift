@@ -2,13 +2,17 @@ public import Crypto
 import Foundation
 
 /// An Ed25519 key as a JSON Web Key (RFC 8037: `kty` OKP, `crv` Ed25519, `x` the public key, `d`
-/// the private key, base64url): how relay signing keys are kept in a file and handed to partners.
+/// the private key, base64url): how relay signing keys are kept in a file and handed to partners,
+/// and how bearer tokens' keys are given to the services (a JWKS).
 public struct Ed25519JWK: Codable, Sendable, Equatable {
     public var kty: String
     public var crv: String
     public var kid: String
     public var x: String
     public var d: String?
+    /// RFC 7517's optional `alg` (`EdDSA` for tokens) and `use` (`sig`).
+    public var alg: String?
+    public var use: String?
 
     /// The public key only, for partners.
     public init(keyID: String, publicKey: Curve25519.Signing.PublicKey) {
@@ -53,9 +57,19 @@ public struct Ed25519JWK: Codable, Sendable, Equatable {
 
     /// The key as one line of JSON, members in a fixed order.
     public var json: String {
+        Self.json(self)
+    }
+
+    /// A JSON Web Key Set (RFC 7517 §5) of these keys, as one line of JSON.
+    public static func keySet(_ keys: [Ed25519JWK]) -> String {
+        struct KeySet: Encodable { var keys: [Ed25519JWK] }
+        return json(KeySet(keys: keys))
+    }
+
+    private static func json(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+        return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
     }
 }
 

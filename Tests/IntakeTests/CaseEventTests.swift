@@ -175,6 +175,30 @@ struct CaseEventTests {
         }
     }
 
+    @Test("a split bundle (多地联办) whose home licence arrives before approval's tasks-opened is under review, not accepted, until 北京 has decided")
+    func homeLicenceBeforeTasks() async throws {
+        try await IntakeFixture.run { intake in
+            let receipt = try await intake.applyAccepted(ApplicationRequest.make(
+                bundle: "jingji-branch-opening",
+                materials: ["applicant-identity", "company-registration-application", "articles-of-association", "premises-proof", "branch-registration-application", "parent-company-licence"]
+            ))
+            let number = receipt.caseNumber
+            let home = try #require(receipt.matters.first { $0.region == "130100" })
+            // Seal's event first: approval's come on other topics and may be read later.
+            let licence = LicenceSummary(
+                licenceNumber: "130100-\(home.code)-1", matterCode: home.code, kind: try #require(home.licence), holderName: receipt.applicant.name,
+                issuingRegion: "130100", validFrom: Date(), validUntil: nil, verificationURL: "https://seal.example/licences/1"
+            )
+            let issued = try await intake.region.publish(LicencesIssued(caseNumber: number, issuedAt: Date(), licences: [licence], refused: []), to: .licencesIssued, key: number)
+            #expect(try await eventually {
+                try await intake.runtime.database.query("SELECT 1 FROM inbox WHERE event_id = \(issued.id)").count == 1
+            })
+            let view = try await intake.caseView(number)
+            #expect(view.licences.map(\.licenceNumber) == [licence.licenceNumber])
+            #expect(view.status == "under-review")
+        }
+    }
+
     @Test("a case a partner region handed over is kept, so approval's events about it build its timeline here")
     func handedOverCase() async throws {
         try await IntakeFixture.run { intake in

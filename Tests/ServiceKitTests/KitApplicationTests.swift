@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import Signing
 @testable import ServiceKit
 import TestSupport
 import Testing
@@ -76,14 +77,14 @@ struct KitApplicationTests {
         case "edited payload":
             // An applicant's genuine token with the role changed to admin, signature kept.
             let genuine = try await kit.token(Principal(subject: "applicant-7", role: .applicant)).split(separator: ".")
-            let payload = String(decoding: Data(base64URL: String(genuine[1]))!, as: UTF8.self)
+            let payload = String(decoding: try #require(Base64URL.decode(String(genuine[1]))), as: UTF8.self)
                 .replacingOccurrences(of: #""role":"applicant""#, with: #""role":"officer","department":"market-regulation","region":"130100""#)
-            token = [String(genuine[0]), base64URL(Data(payload.utf8)), String(genuine[2])].joined(separator: ".")
+            token = [String(genuine[0]), Base64URL.encode(Array(payload.utf8)), String(genuine[2])].joined(separator: ".")
         case "other issuer":
             token = try await kit.token(KitApplication.officer, issuer: "someone-else")
         default:
             let claims = #"{"sub":"officer-17","iss":"tongban-local","aud":["tongban"],"iat":0,"exp":9999999999,"role":"officer","department":"market-regulation","region":"130100"}"#
-            token = base64URL(Data(#"{"alg":"none","typ":"JWT"}"#.utf8)) + "." + base64URL(Data(claims.utf8)) + "."
+            token = Base64URL.encode(Array(#"{"alg":"none","typ":"JWT"}"#.utf8)) + "." + Base64URL.encode(Array(claims.utf8)) + "."
         }
         try await kit.build().test(.router) { client in
             try await client.execute(uri: "/departments/market-regulation/tasks/t-1/decision", method: .post, headers: bearer(token), body: ByteBuffer(string: Self.decision)) { response in
