@@ -99,8 +99,7 @@ struct ApprovalFixture {
     /// takes), with any other that follows within a few seconds: a test expecting exactly one sees a
     /// duplicate, and a slow broker cannot make it see none.
     func eventsAfterTheFirst(on topic: Topic, caseNumber: String) async throws -> [Envelope] {
-        guard try await region.events(on: topic, key: caseNumber, count: 1).count == 1 else { return [] }
-        return try await region.events(on: topic, key: caseNumber, count: 2, timeout: .seconds(8))
+        try await region.events(on: topic, key: caseNumber, exactly: 1)
     }
 
     /// How many events of `topic` for `caseNumber` approval committed to its outbox: what it will

@@ -30,7 +30,7 @@ struct SupervisionRestartTests {
         try await EvaluationFixture.run(region: region, runtime: restarted, clock: clock) { fixture in
             let red = try await fixture.waitForCase(number) { $0.light == "red" }
             #expect(red.alerts.map(\.light) == [.yellow, .red])
-            let events = try await fixture.region.events(on: .alertRaised, key: number, count: 3, timeout: .seconds(10))
+            let events = try await fixture.region.events(on: .alertRaised, key: number, exactly: 2)
             #expect(try events.map { try $0.decode(AlertRaised.self).light } == [.yellow, .red])
         }
     }

@@ -51,8 +51,7 @@ struct SupervisionTests {
             fixture.advance(to: "2026-12-21T09:00")
             try await fixture.publish(Sample.opened(number, accepted: Self.accepted, tasks: [("t-1", matter)]), to: .tasksOpened, key: number)
             try await fixture.waitForCase(number) { $0.tasks.first?.checkedAt == EvaluationFixture.at("2026-12-21T09:00") }
-            // A new reader needs its own time to join before it reads; 5 s was once too short on a loaded run.
-            let after = try await fixture.region.events(on: .alertRaised, key: number, count: 4, timeout: .seconds(20))
+            let after = try await fixture.region.events(on: .alertRaised, key: number, exactly: 3)
             #expect(after.count == 3)
             #expect(try await fixture.count("SELECT count(*) FROM alerts") == 3)
             #expect(try await fixture.count("SELECT count(*) FROM outbox WHERE event_type = 'tongban.evaluation.alert-raised.v1'") == 3)

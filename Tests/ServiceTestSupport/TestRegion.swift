@@ -109,14 +109,25 @@ public final class TestRegion: Sendable {
     /// Reads this region's `topic` from the beginning until `count` events whose key is `key`
     /// (every event when nil) arrived, or `timeout` passed; returns what came.
     public func events(on topic: Topic, key: String? = nil, count: Int = 1, timeout: Duration = .seconds(60)) async throws -> [Envelope] {
-        try await messages(on: topic, key: key, count: count, timeout: timeout).map { message in
-            try Envelope(key: message.key, headers: message.headers.map { ($0.key, $0.value ?? []) }, value: message.value)
-        }
+        try await messages(on: topic, key: key, count: count, timeout: timeout).map(Self.envelope)
+    }
+
+    /// For a test that expects exactly `count` events: reads until `count` arrived (or `timeout`
+    /// passed), then on for `settle` more, so that a duplicate shows. The wait for more starts once
+    /// the expected ones are in, never before the reader has joined its group: a second reader with
+    /// a window of its own once saw nothing while its join took longer than the window, and the
+    /// test counted zero events where there was one.
+    public func events(on topic: Topic, key: String? = nil, exactly count: Int, settle: Duration = .seconds(5), timeout: Duration = .seconds(60)) async throws -> [Envelope] {
+        try await messages(on: topic, key: key, count: count, timeout: timeout, settle: settle).map(Self.envelope)
+    }
+
+    static func envelope(_ message: KafkaConsumerMessage) throws -> Envelope {
+        try Envelope(key: message.key, headers: message.headers.map { ($0.key, $0.value ?? []) }, value: message.value)
     }
 
     /// Like `events`, but the Kafka messages as they are (dead letters, quarantined messages: their
-    /// `dlq_*` headers).
-    public func messages(on topic: Topic, key: String? = nil, count: Int = 1, timeout: Duration = .seconds(60)) async throws -> [KafkaConsumerMessage] {
+    /// `dlq_*` headers). With `settle`, reading goes on for that long after `count` arrived.
+    public func messages(on topic: Topic, key: String? = nil, count: Int = 1, timeout: Duration = .seconds(60), settle: Duration? = nil) async throws -> [KafkaConsumerMessage] {
         var kafka = KafkaConfiguration(bootstrapServers: cluster.kafkaBootstrapServers)
         kafka.groupID = TestInfrastructure.uniqueName("reader")
         kafka.autoOffsetReset = .earliest
@@ -133,9 +144,21 @@ public final class TestRegion: Sendable {
                         if key == nil || message.key.map({ String(decoding: $0, as: UTF8.self) }) == key { messages.append(message) }
                         return messages.count >= count
                     }
-                    if enough { break }
+                    if enough {
+                        guard settle != nil else { break }
+                        received.completedAt.withLock { $0 = $0 ?? .now }
+                    }
                 }
                 return true
+            }
+            if let settle {
+                // Ends the read `settle` after the expected messages were all in.
+                group.addTask {
+                    while true {
+                        if let completed = received.completedAt.withLock({ $0 }), ContinuousClock.now >= completed + settle { return true }
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                }
             }
             group.addTask { try await Task.sleep(for: timeout); return true }
             while let finished = try await group.next() {
@@ -150,6 +173,8 @@ public final class TestRegion: Sendable {
 
 private final class ReceivedMessages: Sendable {
     let messages = Mutex<[KafkaConsumerMessage]>([])
+    /// When the expected count was reached, for a read that settles after it.
+    let completedAt = Mutex<ContinuousClock.Instant?>(nil)
 }
 
 /// Where a test region runs: a Kafka cluster and a database on the test PostgreSQL. Every region
