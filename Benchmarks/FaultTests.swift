@@ -92,6 +92,21 @@ struct FaultLoad: AsyncParsableCommand {
         let clock = ContinuousClock()
         let started = clock.now
 
+        // The HTTP client is shut down on every way out, so that a failure is reported, not a crash.
+        let outcome: Result<Void, any Error>
+        do {
+            try await load(client: client, records: records, accepted: accepted, retries: retries, officerEvery: officerEvery, clock: clock, started: started)
+            outcome = .success(())
+        } catch {
+            print("faults load: failed: \(error)")
+            outcome = .failure(error)
+        }
+        try await client.shutdown()
+        try outcome.get()
+    }
+
+    func load(client: SystemClient, records: SystemRecords, accepted: AcceptedCases, retries: Tally, officerEvery: Int,
+              clock: ContinuousClock, started: ContinuousClock.Instant) async throws {
         try await withThrowingTaskGroup(of: Void.self) { outer in
             if officerEvery > 0 {
                 outer.addTask { _ = await client.runOfficers(self.officers, pause: .milliseconds(300)) }
@@ -130,7 +145,6 @@ struct FaultLoad: AsyncParsableCommand {
             }
             print("faults load: done after \(format(clock.now - started)) s")
         }
-        try await client.shutdown()
     }
 
     /// Sends the application until intake answers, with the same Idempotency-Key each time, as a
