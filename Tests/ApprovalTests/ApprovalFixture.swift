@@ -9,6 +9,7 @@ import Postgres
 import ServiceKit
 import ServiceTestSupport
 import Synchronization
+import TestSupport
 import Testing
 
 /// The time approval reads for officers' actions, set by the test: deadlines are checked against

@@ -6,6 +6,7 @@ import Messaging
 import Postgres
 import ServiceKit
 import ServiceTestSupport
+import TestSupport
 import Testing
 
 /// Approval through its HTTP API, its PostgreSQL schema and Tansu: the test plays intake by

@@ -11,6 +11,7 @@ import NIOCore
 import Postgres
 import ServiceKit
 import ServiceTestSupport
+import TestSupport
 import Testing
 
 /// One evaluation deployment of its own test region — one instance, or two on the same schema and

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Messaging
 import ServiceKit
 import ServiceTestSupport
+import TestSupport
 import Testing
 
 /// 好差评 and 整改 through the HTTP API, with the cases made by publishing approval's events.

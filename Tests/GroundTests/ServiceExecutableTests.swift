@@ -149,11 +149,14 @@ struct ServiceExecutableTests {
         #expect(allUp.status == 0)
         #expect(allUp.output.split(separator: "\n").filter { $0.contains(" up ") }.count == 5)
 
-        // The services created their topics at start-up, as a department's kcat sees them.
-        let topics = try await runCommand("/usr/bin/kcat", ["-b", TestInfrastructure.kafkaBootstrapServers, "-L"]).output
-        for service in Self.services {
-            #expect(topics.contains("topic \"tongban.\(service).dlq.v1\""), "no dead-letter topic for \(service)")
+        // The services create their topics at start-up, as a department's kcat sees them; answering
+        // /healthz comes before that, so the listing is read until every dead-letter topic is in it.
+        var topics = ""
+        let listed = try await eventually {
+            topics = try await runCommand("/usr/bin/kcat", ["-b", TestInfrastructure.kafkaBootstrapServers, "-L"]).output
+            return Self.services.allSatisfy { topics.contains("topic \"tongban.\($0).dlq.v1\"") }
         }
+        #expect(listed, "not every service's dead-letter topic is listed: \(topics)")
 
         processes["seal"]!.signal(SIGTERM)
         #expect(try await processes["seal"]!.waitForExit() == 0)

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Messaging
 import ServiceKit
 import ServiceTestSupport
+import TestSupport
 import Testing
 import TongbanClient
 

@@ -59,7 +59,7 @@ struct KafkaObservabilityTests {
             for index in 0..<100 {
                 try producer.send(KafkaProducerMessage(topic: topic, key: "\(index)", value: "v"))
             }
-            return try await eventually(timeout: .seconds(10)) {
+            return await eventually(timeout: .seconds(10)) {
                 metrics.counters(label: "kafka_client_messages_sent", dimensions: dimensions).reduce(0) { $0 + $1.totalValue } >= 100
             }
         }
@@ -91,7 +91,7 @@ struct KafkaObservabilityTests {
         let lagShown = try await withRunning(consumer) {
             let received = try await collect(consumer.messages, count: 4)
             try await consumer.commit(try #require(received.last))
-            return try await eventually(timeout: .seconds(10)) {
+            return await eventually(timeout: .seconds(10)) {
                 (try? metrics.expectGauge("kafka_consumer_lag_messages", dimensions))?.lastValue == 6
             }
         }

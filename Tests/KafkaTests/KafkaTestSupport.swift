@@ -86,15 +86,6 @@ func collect(_ messages: KafkaConsumerMessages, count: Int, timeout: Duration = 
     }
 }
 
-/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
-func eventually(timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(100))
-    }
-    return try await condition()
-}
 
 /// librdkafka's in-process mock cluster, reachable on loopback ports by any client: the unit
 /// tests' broker. It lives as long as this object.

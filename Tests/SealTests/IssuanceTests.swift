@@ -9,6 +9,7 @@ import ServiceKit
 import ServiceTestSupport
 import Signing
 import Synchronization
+import TestSupport
 import Testing
 
 /// 四证齐发: a decided bundle's licences, issued together, once.

@@ -11,6 +11,7 @@ import ServiceKit
 import ServiceTestSupport
 import Signing
 import Synchronization
+import TestSupport
 import Testing
 
 /// One seal under test: its own region (topic namespace, schema), a key encryption key, every log

@@ -9,6 +9,7 @@ import ServiceKit
 import ServiceTestSupport
 import Signing
 import Synchronization
+import TestSupport
 import Testing
 
 /// Anyone presents a licence; the bureau answers valid, revoked, suspended, forged or unknown.
