@@ -21,7 +21,7 @@ let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics
 func service(_ name: String, dependencies: [Target.Dependency] = [], resources: [Resource] = []) -> Target {
     .executableTarget(
         name: name,
-        dependencies: ["ServiceKit", "Plumbing", hummingbird, lifecycle, logging] + dependencies,
+        dependencies: ["ServiceKit", "Plumbing", "TongbanClient", hummingbird, lifecycle, logging] + dependencies,
         path: "Services/\(name)",
         resources: resources,
         swiftSettings: strict
@@ -114,7 +114,7 @@ let package = Package(
         ),
         .target(
             name: "Messaging",
-            dependencies: ["Kafka", "Postgres", "Plumbing", logging, metrics, lifecycle],
+            dependencies: ["Kafka", "Postgres", "Plumbing", logging, metrics, lifecycle, .product(name: "Yams", package: "Yams")],
             path: "Shared/Messaging",
             swiftSettings: strict
         ),
@@ -267,7 +267,7 @@ let package = Package(
         .testTarget(
             name: "RelayTests",
             dependencies: [
-                "Relay", "Signing", "ServiceKit", "ServiceTestSupport", "Messaging", "Kafka", "Postgres", "TestSupport",
+                "Relay", "Signing", "ServiceKit", "ServiceTestSupport", "Messaging", "Kafka", "Postgres", "TestSupport", "TongbanClient",
                 hummingbird, logging, lifecycle,
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -29,13 +29,8 @@ struct SystemRecords {
     func completedCases(_ cases: [String]) async throws -> Int {
         guard !cases.isEmpty else { return 0 }
         return try await client.query("""
-            SELECT count(*) FROM intake.cases WHERE status = 'completed' AND number = ANY(\(Self.textArray(cases))::text[])
+            SELECT count(*) FROM intake.cases WHERE status = 'completed' AND number = ANY(\(cases))
             """).decode(Int.self)[0]
-    }
-
-    /// `{"a","b"}`: a text array bound as one parameter (the wrapper binds no arrays).
-    static func textArray(_ values: [String]) -> String {
-        "{" + values.map { "\"\($0)\"" }.joined(separator: ",") + "}"
     }
 }
 

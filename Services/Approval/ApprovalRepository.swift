@@ -62,7 +62,7 @@ enum ApprovalRepository {
     static func submissions(_ caseNumbers: Set<String>, on connection: PostgresConnection) async throws -> [String: CaseSubmitted] {
         guard !caseNumbers.isEmpty else { return [:] }
         let rows = try await connection.query("""
-            SELECT case_number, submission FROM cases WHERE case_number = ANY(\(arrayLiteral(caseNumbers))::text[])
+            SELECT case_number, submission FROM cases WHERE case_number = ANY(\(Array(caseNumbers)))
             """)
         return Dictionary(uniqueKeysWithValues: try rows.decode((String, PostgresJSONB<CaseSubmitted>).self).map { ($0.0, $0.1.value) })
     }
@@ -137,10 +137,9 @@ enum ApprovalRepository {
     /// to the stored deadlines, which a running suspension only moves later: the caller filters
     /// again on the deadlines as they stand.
     static func tasks(department: String, states: [DepartmentTask.State], dueBefore: Date?, limit: Int, on connection: PostgresConnection) async throws -> [DepartmentTask] {
-        let stateList = arrayLiteral(states.map(\.rawValue))
-        return try await tasks("""
+        try await tasks("""
             \(unescaped: selectTasks)
-            WHERE t.department = \(department) AND t.state = ANY(\(stateList)::text[])
+            WHERE t.department = \(department) AND t.state = ANY(\(states.map(\.rawValue)))
               AND (\(dueBefore)::timestamptz IS NULL OR
                    (CASE WHEN t.state = 'verifying' THEN t.verification_deadline ELSE t.promised_deadline END) < \(dueBefore))
             ORDER BY CASE WHEN t.state = 'verifying' THEN t.verification_deadline ELSE t.promised_deadline END, t.id
@@ -222,14 +221,14 @@ enum ApprovalRepository {
     private static func tasks(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [DepartmentTask] {
         let rows = try await connection.query(query).decodeRecords(TaskRow.self, keys: .convertFromSnakeCase)
         guard !rows.isEmpty else { return [] }
-        let ids = arrayLiteral(rows.map { $0.id.uuidString })
+        let ids = rows.map(\.id)
         let requests = Dictionary(grouping: try await connection.query("""
             SELECT id, task_id, items, reason, requested_by, requested_at, ended_at, ending FROM supplement_requests
-            WHERE task_id = ANY(\(ids)::uuid[]) ORDER BY requested_at, id
+            WHERE task_id = ANY(\(ids)) ORDER BY requested_at, id
             """).decodeRecords(RequestRow.self), by: \.taskID)
         let steps = Dictionary(grouping: try await connection.query("""
             SELECT task_id, step, result, findings, recorded_by, recorded_at FROM task_steps
-            WHERE task_id = ANY(\(ids)::uuid[]) ORDER BY position
+            WHERE task_id = ANY(\(ids)) ORDER BY position
             """).decodeRecords(StepRow.self), by: \.taskID)
         return rows.map { row in
             var task = DepartmentTask(
@@ -256,12 +255,6 @@ enum ApprovalRepository {
             }
             return task
         }
-    }
-
-    /// A PostgreSQL array literal of `values` (`{"a","b"}`), bound as text and cast in SQL: the
-    /// client binds no arrays.
-    static func arrayLiteral(_ values: some Sequence<String>) -> String {
-        "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ",") + "}"
     }
 }
 

@@ -21,7 +21,7 @@ struct ApprovalService {
 func buildApplication(
     runtime: ServiceRuntime,
     environment: EnvironmentVariables = .process,
-    now: @escaping @Sendable () -> Date = Date.init
+    now: Now = .system
 ) async throws -> some ApplicationProtocol {
     let region = runtime.configuration.region.value
     let calendar = try WorkingCalendar.load(

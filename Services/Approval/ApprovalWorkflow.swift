@@ -18,7 +18,7 @@ struct ApprovalWorkflow: Sendable {
     let topicNamespace: String
     let logger: Logger
     /// The time of officers' actions; tests set it.
-    let now: @Sendable () -> Date
+    let now: Now
 
     // MARK: Events from other services
 

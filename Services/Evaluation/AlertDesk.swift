@@ -8,7 +8,8 @@ import ServiceKit
 
 /// Reads a task's clock and raises each light change once: the `alerts` row (unique per subject
 /// and light) and its outbox event are written in the caller's transaction, so neither a second
-/// evaluation instance nor a restart can raise it again.
+/// evaluation instance nor a restart can raise it again. It opens no transaction of its own: the
+/// workflow calls it in the consumer's and the scanner's.
 struct AlertDesk: Sendable {
     let settings: EvaluationSettings
     /// `tongban.evaluation.alert-raised.v1` in this deployment's namespace.
@@ -27,28 +28,10 @@ struct AlertDesk: Sendable {
         raised = { counters[$0]?.increment() }
     }
 
-    private struct TaskRow: Decodable {
-        var caseNumber: String
-        var region: String?
-        var matterCode: String
-        var matterName: String
-        var department: String
-        var departmentName: String
-        var acceptedAt: Date?
-        var legalLimitDays: Int
-        var promisedLimitDays: Int
-        var decidedAt: Date?
-        var withdrawnAt: Date?
-        var light: String
-        var pastLegalLimit: Bool
-    }
-
     /// The clock of `task` as the events so far tell it; nil until its acceptance is known.
     func clock(of task: String, region: String?, acceptedAt: Date?, on connection: PostgresConnection) async throws -> WorkingDayClock? {
         guard let acceptedAt else { return nil }
-        let suspensions = try await connection.query("""
-            SELECT started_at, ended_at FROM suspensions WHERE task_id = \(task) AND started_at IS NOT NULL
-            """).decode((Date, Date?).self).map { WorkingDayClock.Suspension(start: $0.0, end: $0.1) }
+        let suspensions = try await EvaluationRepository.suspensions(ofTask: task, on: connection)
         let calendar = region.flatMap(settings.calendars.calendar(for:)) ?? settings.calendars.home
         return WorkingDayClock(calendar: calendar, acceptedAt: acceptedAt, suspensions: suspensions)
     }
@@ -56,12 +39,7 @@ struct AlertDesk: Sendable {
     /// Reads `task`'s clock now (or at its decision or withdrawal, where it stopped), raises every
     /// light change not raised before, and records the reading and when to look again.
     func review(task: String, on connection: PostgresConnection) async throws {
-        let rows = try await connection.query("""
-            SELECT case_number, region, matter_code, matter_name, department, department_name, accepted_at,
-                   legal_limit_days, promised_limit_days, decided_at, withdrawn_at, light, past_legal_limit
-            FROM tasks WHERE task_id = \(task) FOR UPDATE
-            """).decodeRecords(TaskRow.self, keys: .convertFromSnakeCase)
-        guard let row = rows.first,
+        guard let row = try await EvaluationRepository.lockClock(ofTask: task, on: connection),
               let clock = try await clock(of: task, region: row.region, acceptedAt: row.acceptedAt, on: connection)
         else { return }
         let now = settings.now()
@@ -90,25 +68,16 @@ struct AlertDesk: Sendable {
         // The scanner looks again when the reading can next change, never sooner than a second on.
         let nextCheck = stoppedAt == nil ? reading.nextChange.map { max($0, now.addingTimeInterval(1)) } : nil
         let decidedOnTime = row.decidedAt.map { $0 <= reading.promisedDeadline }
-        _ = try await connection.query("""
-            UPDATE tasks SET light = \(light.rawValue), past_legal_limit = \(row.pastLegalLimit || reading.pastLegalLimit),
-                suspended = \(stoppedAt == nil && reading.suspended), remaining_promised_days = \(reading.remainingPromisedDays),
-                promised_deadline = \(reading.promisedDeadline), legal_deadline = \(reading.legalDeadline),
-                next_check_at = \(nextCheck), checked_at = \(now), decided_on_time = \(decidedOnTime)
-            WHERE task_id = \(task)
-            """)
+        try await EvaluationRepository.recordReading(
+            task: task, light: light, pastLegalLimit: row.pastLegalLimit || reading.pastLegalLimit,
+            suspended: stoppedAt == nil && reading.suspended, reading: reading,
+            nextCheck: nextCheck, checkedAt: now, decidedOnTime: decidedOnTime, on: connection
+        )
     }
 
     /// Writes `alert` and its event unless this subject already showed this light.
     func raise(_ alert: AlertRaised, on connection: PostgresConnection) async throws {
-        let inserted = try await connection.query("""
-            INSERT INTO alerts (alert_id, subject, subject_id, light, case_number, department, raised_at, alert)
-            VALUES (\(alert.alertID), \(alert.subject.rawValue), \(alert.subjectID), \(alert.light.rawValue), \(alert.caseNumber),
-                    \(alert.department), \(alert.raisedAt), \(try PostgresJSONB(alert)))
-            ON CONFLICT (subject, subject_id, light) DO NOTHING
-            RETURNING alert_id
-            """)
-        guard !inserted.isEmpty else { return }
+        guard try await EvaluationRepository.insertAlert(alert, on: connection) else { return }
         let envelope = try Envelope(source: source, type: topic.eventType, key: alert.caseNumber, payload: alert, id: alert.alertID, time: alert.raisedAt)
         try await Outbox.append(envelope, to: topic, on: connection)
         raised(alert.light)
@@ -117,12 +86,7 @@ struct AlertDesk: Sendable {
     /// Marks `rectification` overdue and raises its red light, once.
     func reviewRectification(_ id: String, on connection: PostgresConnection) async throws {
         let now = settings.now()
-        let rows = try await connection.query("""
-            UPDATE rectifications SET overdue = true
-            WHERE rectification_id = \(id) AND NOT overdue AND acted_at IS NULL AND closed_at IS NULL AND due_at < \(now)
-            RETURNING case_number, department, department_name, limit_days, due_at, opened_at
-            """).decode((String, String, String, Int, Date, Date).self)
-        guard let row = rows.first else { return }
+        guard let row = try await EvaluationRepository.markRectificationOverdue(id, at: now, on: connection) else { return }
         let (caseNumber, department, departmentName, limitDays, dueAt, openedAt) = row
         let clock = WorkingDayClock(calendar: settings.calendars.home, acceptedAt: openedAt)
         try await raise(AlertRaised(

@@ -13,26 +13,30 @@ struct EvaluationService {
     }
 }
 
-/// Evaluation's HTTP application with its outbox publisher, its consumer of intake's, approval's and
-/// seal's events, and the scanner that moves lights with time; tests build it through this function
-/// too. Migrates evaluation's schema first.
+/// Evaluation's HTTP application with its outbox publisher, its consumer of intake's, approval's,
+/// seal's and the relay's events, and the scanner that moves lights with time; tests build it
+/// through this function too. Migrates evaluation's schema first.
 func buildApplication(runtime: ServiceRuntime, settings: EvaluationSettings) async throws -> some ApplicationProtocol {
     try await runtime.migrate(EvaluationMigrations.all)
-    let alerts = AlertDesk(settings: settings, runtime: runtime)
-    let projection = SupervisionProjection(settings: settings, alerts: alerts, logger: runtime.logger)
+    let supervision = EvaluationWorkflow(
+        database: runtime.database,
+        settings: settings,
+        alerts: AlertDesk(settings: settings, runtime: runtime),
+        logger: runtime.logger
+    )
+    let ratings = RatingsWorkflow(database: runtime.database, settings: settings)
     let producer = try runtime.makeProducer()
-    let consumer = try runtime.eventConsumer(topics: SupervisionProjection.topics, producer: producer) { envelope, connection in
-        try await projection.apply(envelope, on: connection)
+    let consumer = try runtime.eventConsumer(topics: EvaluationWorkflow.topics, producer: producer) { envelope, connection in
+        try await supervision.apply(envelope, on: connection)
     }
-    let scanner = SupervisionScanner(database: runtime.database, alerts: alerts, interval: settings.scanInterval, logger: runtime.logger)
-    let rectifications = RectificationStore(settings: settings)
+    let scanner = SupervisionScanner(workflow: supervision, interval: settings.scanInterval, logger: runtime.logger)
     return buildServiceApplication(
         runtime: runtime,
         services: [producer, runtime.outboxPublisher(producer: producer), consumer, scanner]
     ) { router in
-        RatingsController(database: runtime.database, settings: settings, rectifications: rectifications).addRoutes(to: router)
-        RectificationsController(database: runtime.database, store: rectifications).addRoutes(to: router)
-        SupervisionController(database: runtime.database, settings: settings, rectifications: rectifications).addRoutes(to: router)
+        RatingsController(workflow: ratings).addRoutes(to: router)
+        RectificationsController(workflow: ratings).addRoutes(to: router)
+        SupervisionController(workflow: supervision).addRoutes(to: router)
         DashboardPage.addRoutes(to: router)
     }
 }

@@ -3,33 +3,6 @@ import Foundation
 import ServiceKit
 import Synchronization
 
-/// Where evaluation reads the time. Production reads the system clock; tests move a clock of
-/// their own forward, so that clocks cross their thresholds without anyone waiting.
-struct Now: Sendable {
-    let read: @Sendable () -> Date
-
-    func callAsFunction() -> Date { read() }
-
-    static let system = Now { Date() }
-}
-
-/// A clock that stands still until told to move (tests).
-final class ManualClock: Sendable {
-    private let instant: Mutex<Date>
-
-    init(_ start: Date) {
-        instant = Mutex(start)
-    }
-
-    var now: Now {
-        Now { [self] in self.instant.withLock { $0 } }
-    }
-
-    func set(_ date: Date) {
-        instant.withLock { $0 = date }
-    }
-}
-
 /// What evaluation reads from its environment beyond every service's configuration.
 struct EvaluationSettings: Sendable {
     /// When a clock turns yellow: TONGBAN_YELLOW_PERCENT (of the promised limit, default 20) and

@@ -1,11 +1,35 @@
 import Domain
 import Foundation
-import Postgres
-import ServiceKit
 
 /// 整改: what a bad rating sets in motion for one responsible department — the department records
 /// what it did by a deadline in working days, and a supervisor calls the applicant back (回访) and
-/// closes it.
+/// closes it. As evaluation keeps it; the names are its columns'.
+struct Rectification: Decodable, Sendable {
+    var rectificationId: String
+    var caseNumber: String
+    var department: String
+    var departmentName: String
+    var ratingLevel: String
+    var openedAt: Date
+    var limitDays: Int
+    var dueAt: Date
+    var action: String?
+    var actedBy: String?
+    var actedAt: Date?
+    var callback: String?
+    var applicantSatisfied: Bool?
+    var callbackBy: String?
+    var closedAt: Date?
+    var overdue: Bool
+
+    /// When the department must have acted on a rectification opened at `openedAt`: the end of
+    /// its `limitDays`th working day.
+    static func dueAt(openedAt: Date, limitDays: Int, calendar: WorkingCalendar) -> Date {
+        WorkingDayClock(calendar: calendar, acceptedAt: openedAt).deadline(limitDays: limitDays, asOf: openedAt)
+    }
+}
+
+/// A rectification as applicants, officers and supervisors see it.
 struct RectificationView: Codable, Sendable, Equatable {
     struct Action: Codable, Sendable, Equatable {
         var description: String
@@ -40,48 +64,9 @@ struct RectificationView: Codable, Sendable, Equatable {
     var callback: Callback?
 }
 
-/// Reads and writes rectifications.
-struct RectificationStore: Sendable {
-    let settings: EvaluationSettings
-
-    struct Row: Decodable {
-        var rectificationId: String
-        var caseNumber: String
-        var department: String
-        var departmentName: String
-        var ratingLevel: String
-        var openedAt: Date
-        var limitDays: Int
-        var dueAt: Date
-        var action: String?
-        var actedBy: String?
-        var actedAt: Date?
-        var callback: String?
-        var applicantSatisfied: Bool?
-        var callbackBy: String?
-        var closedAt: Date?
-        var overdue: Bool
-    }
-
-    static let columns = """
-        rectification_id, case_number, department, department_name, rating_level, opened_at, limit_days, due_at,
-        action, acted_by, acted_at, callback, applicant_satisfied, callback_by, closed_at, overdue
-        """
-
-    /// Opens the rectification of `department` for a bad rating given at `ratedAt`.
-    func open(caseNumber: String, department: String, departmentName: String, level: RatingLevel, ratedAt: Date, on connection: PostgresConnection) async throws {
-        let limit = settings.rectificationWorkingDays
-        let due = WorkingDayClock(calendar: settings.calendars.home, acceptedAt: ratedAt).deadline(limitDays: limit, asOf: ratedAt)
-        _ = try await connection.query("""
-            INSERT INTO rectifications (rectification_id, case_number, department, department_name, rating_level, opened_at, limit_days, due_at)
-            VALUES (\(UUID().uuidString.lowercased()), \(caseNumber), \(department), \(departmentName), \(level.rawValue), \(ratedAt), \(limit), \(due))
-            ON CONFLICT (case_number, department) DO NOTHING
-            """)
-    }
-
-    func view(_ row: Row) -> RectificationView {
-        let now = settings.now()
-        let calendar = settings.calendars.home
+extension RectificationView {
+    /// `row` as it stands at `now`, its due day told in `calendar` (the home region's).
+    init(_ row: Rectification, calendar: WorkingCalendar, now: Date) {
         let status = row.closedAt != nil ? "closed" : row.actedAt != nil ? "acted" : "open"
         var action: RectificationView.Action?
         if let description = row.action, let by = row.actedBy, let at = row.actedAt {
@@ -91,7 +76,7 @@ struct RectificationStore: Sendable {
         if let summary = row.callback, let satisfied = row.applicantSatisfied, let by = row.callbackBy, let at = row.closedAt {
             callback = .init(summary: summary, applicantSatisfied: satisfied, by: by, at: at)
         }
-        return RectificationView(
+        self.init(
             id: row.rectificationId,
             caseNumber: row.caseNumber,
             department: row.department,
@@ -107,11 +92,5 @@ struct RectificationStore: Sendable {
             action: action,
             callback: callback
         )
-    }
-
-    func list(caseNumber: String, on connection: PostgresConnection) async throws -> [RectificationView] {
-        try await connection.query("""
-            SELECT \(unescaped: Self.columns) FROM rectifications WHERE case_number = \(caseNumber) ORDER BY department
-            """).decodeRecords(Row.self, keys: .convertFromSnakeCase).map(view)
     }
 }

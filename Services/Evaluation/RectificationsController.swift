@@ -1,13 +1,11 @@
 import Foundation
 import Hummingbird
-import Postgres
 import ServiceKit
 
 /// 整改 routes: supervisors see every rectification, officers their own department's; the
 /// department's officer records what it did, and a supervisor records the callback (回访) and closes it.
 struct RectificationsController: Sendable {
-    let database: PostgresClient
-    let store: RectificationStore
+    let workflow: RatingsWorkflow
 
     func addRoutes(to router: Router<TongbanRequestContext>) {
         router.get("rectifications") { request, context in try await list(request, context) }
@@ -46,12 +44,8 @@ struct RectificationsController: Sendable {
         if let status, !Self.statuses.contains(status) {
             throw Problem.validation([FieldError(field: "status", problem: "must be one of \(Self.statuses.joined(separator: ", "))")])
         }
-        let rows = try await database.query("""
-            SELECT \(unescaped: RectificationStore.columns) FROM rectifications
-            WHERE (\(department)::text IS NULL OR department = \(department))
-            ORDER BY due_at, rectification_id
-            """).decodeRecords(RectificationStore.Row.self, keys: .convertFromSnakeCase)
-        let views = rows.map(store.view).filter { view in
+        let rows = try await workflow.rectifications(department: department)
+        let views = rows.map(view).filter { view in
             switch status {
             case nil: true
             case "overdue": view.overdue
@@ -66,21 +60,13 @@ struct RectificationsController: Sendable {
     func read(_ context: TongbanRequestContext) async throws -> Response {
         let caller = try context.requirePrincipal(.supervisor, .officer)
         let id = try context.parameters.require("id")
-        let row = try await database.withConnection { connection in
-            try await accessible(id, caller: caller, lock: false, on: connection)
-        }
-        return try Response.json(store.view(row))
+        let row = try await workflow.rectification(id, by: caller)
+        return try Response.json(view(row))
     }
 
-    /// The rectification, if `caller` may see it; another department's answers 404 to an officer.
-    private func accessible(_ id: String, caller: Principal, lock: Bool, on connection: PostgresConnection) async throws -> RectificationStore.Row {
-        let rows = try await connection.query("""
-            SELECT \(unescaped: RectificationStore.columns) FROM rectifications WHERE rectification_id = \(id) \(unescaped: lock ? "FOR UPDATE" : "")
-            """).decodeRecords(RectificationStore.Row.self, keys: .convertFromSnakeCase)
-        guard let row = rows.first, caller.role == .supervisor || caller.department == row.department else {
-            throw Problem.notFound("No such rectification.")
-        }
-        return row
+    /// `row` as it stands now.
+    private func view(_ row: Rectification) -> RectificationView {
+        RectificationView(row, calendar: workflow.settings.calendars.home, now: workflow.settings.now())
     }
 
     // MARK: POST /rectifications/{id}/action
@@ -93,24 +79,8 @@ struct RectificationsController: Sendable {
         guard (1...2000).contains(description.count) else {
             throw Problem.validation([FieldError(field: "description", problem: "must say what the department did, in 1 to 2000 characters")])
         }
-        let now = store.settings.now()
-        let view = try await database.withTransaction { connection in
-            let row = try await accessible(id, caller: caller, lock: true, on: connection)
-            try caller.requireOwnDepartment(row.department)
-            guard row.closedAt == nil else {
-                throw Problem(type: .rectificationState, status: .conflict, title: "The rectification is closed", detail: "Rectification \(id) was closed after its callback.")
-            }
-            guard row.actedAt == nil else {
-                throw Problem(type: .rectificationState, status: .conflict, title: "The action was recorded already", detail: "Rectification \(id) has its action; the supervisor's callback comes next.")
-            }
-            let updated = try await connection.query("""
-                UPDATE rectifications SET action = \(description), acted_by = \(caller.subject), acted_at = \(now)
-                WHERE rectification_id = \(id)
-                RETURNING \(unescaped: RectificationStore.columns)
-                """).decodeRecords(RectificationStore.Row.self, keys: .convertFromSnakeCase)
-            return store.view(updated[0])
-        }
-        return try Response.json(view)
+        let updated = try await workflow.recordAction(description, on: id, by: caller)
+        return try Response.json(view(updated))
     }
 
     // MARK: POST /rectifications/{id}/callback
@@ -123,23 +93,7 @@ struct RectificationsController: Sendable {
         guard (1...2000).contains(summary.count) else {
             throw Problem.validation([FieldError(field: "summary", problem: "must say what the applicant said on the callback, in 1 to 2000 characters")])
         }
-        let now = store.settings.now()
-        let view = try await database.withTransaction { connection in
-            let row = try await accessible(id, caller: caller, lock: true, on: connection)
-            guard row.closedAt == nil else {
-                throw Problem(type: .rectificationState, status: .conflict, title: "The rectification is closed", detail: "Rectification \(id) was closed already.")
-            }
-            guard row.actedAt != nil else {
-                throw Problem(type: .rectificationState, status: .conflict, title: "The department has not acted yet", detail: "Rectification \(id) waits for \(row.departmentName) to record what it did; the callback follows that.")
-            }
-            let updated = try await connection.query("""
-                UPDATE rectifications SET callback = \(summary), applicant_satisfied = \(body.applicantSatisfied),
-                    callback_by = \(caller.subject), closed_at = \(now)
-                WHERE rectification_id = \(id)
-                RETURNING \(unescaped: RectificationStore.columns)
-                """).decodeRecords(RectificationStore.Row.self, keys: .convertFromSnakeCase)
-            return store.view(updated[0])
-        }
-        return try Response.json(view)
+        let closed = try await workflow.recordCallback(summary, applicantSatisfied: body.applicantSatisfied, on: id, by: caller)
+        return try Response.json(view(closed))
     }
 }

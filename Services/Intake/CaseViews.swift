@@ -6,7 +6,7 @@ import NIOCore
 import ServiceKit
 
 /// Where a case stands, as the applicant and the clerk see it. Derived from what happened to the
-/// case (see `CaseRepository.refreshStatus`), so events applied in any order give the same answer.
+/// case (see `IntakeRepository.refreshStatus`), so events applied in any order give the same answer.
 enum CaseStatus: String, Codable, Sendable, CaseIterable {
     /// 受理: accepted with everything.
     case accepted
@@ -44,6 +44,24 @@ struct RegistrationReceipt: Encodable, Sendable {
     var deficiencies: [CaseSubmitted.Deficiency]
     var commitments: [CaseSubmitted.Commitment]
     var location: String
+}
+
+/// The 201 body of POST /cases/{number}/supplements.
+struct SupplementReceipt: Encodable, Sendable {
+    var caseNumber: String
+    var status: CaseStatus
+    var materials: [MaterialReference]
+    /// The supplement requests (补正) these materials completed.
+    var answers: [String]
+    var supplementedAt: Date
+}
+
+/// The body of POST /cases/{number}/withdrawal.
+struct WithdrawalReceipt: Encodable, Sendable {
+    var caseNumber: String
+    var status: CaseStatus
+    var withdrawnAt: Date
+    var reason: String?
 }
 
 /// The 422 body of POST /cases: refused, with everything missing listed once.

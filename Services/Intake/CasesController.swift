@@ -5,24 +5,21 @@ import HTTPTypes
 import Hummingbird
 import Messaging
 import NIOCore
-import Postgres
 import ServiceKit
 import Signing
 
 /// The window's case routes: register (一窗受理), read with the timeline, list, supplement,
 /// withdraw, and read a material.
 struct CasesController: Sendable {
-    let runtime: ServiceRuntime
-    let settings: IntakeSettings
-    let repository: CaseRepository
+    let workflow: IntakeWorkflow
 
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
     static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
     /// RFC 5987 attr-chars: everything else in a file name is percent-encoded UTF-8.
     static let fileNameCharacters = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~")
 
-    var homeRegion: DivisionCode { runtime.configuration.region }
-    var materialRules: MaterialRules { MaterialRules(maximumBytes: settings.maximumMaterialBytes) }
+    var homeRegion: DivisionCode { workflow.homeRegion }
+    var settings: IntakeSettings { workflow.settings }
 
     func addRoutes(to router: Router<TongbanRequestContext>) {
         router.post("cases") { request, context in try await register(request, context) }
@@ -65,15 +62,6 @@ struct CasesController: Sendable {
         return facts
     }
 
-    func caseNumber(_ context: TongbanRequestContext) throws -> String {
-        let text = try context.parameters.require("number")
-        do {
-            return try CaseNumber(text).description
-        } catch {
-            throw Problem.notFound("No such case.")
-        }
-    }
-
     // MARK: POST /cases
 
     func register(_ request: Request, _ context: TongbanRequestContext) async throws -> Response {
@@ -86,14 +74,14 @@ struct CasesController: Sendable {
         }
         let body = Data(try await request.body.collect(upTo: settings.maximumApplicationBytes).readableBytesView)
         let bodySHA256 = SHA256.hash(data: body).hexadecimal
-        let idempotencyCaller = "\(caller.role.rawValue):\(caller.subject)"
-        if let stored = try await repository.storedResponse(caller: idempotencyCaller, key: key) {
+        let claim = IdempotencyClaim(caller: "\(caller.role.rawValue):\(caller.subject)", key: key, requestSHA256: bodySHA256)
+        if let stored = try await workflow.storedResponse(to: claim) {
             return try replay(stored, requestSHA256: bodySHA256)
         }
 
         let form = try ProblemReportingJSONDecoder().decode(ApplicationForm.self, from: body)
         let application: Application
-        switch form.validated(catalogue: settings.catalogue, caller: caller, materialRules: materialRules) {
+        switch form.validated(catalogue: settings.catalogue, caller: caller, materialRules: settings.materialRules) {
         case .success(let valid): application = valid
         case .failure(let invalid): throw Problem.validation(invalid.errors)
         }
@@ -107,62 +95,9 @@ struct CasesController: Sendable {
         case .acceptedWithDeficiency(let owed): deficiencies = owed
         }
 
-        // The number is taken before the registration's transaction, not in it: otherwise every
-        // registration of the day waits for the one before it to commit, since they all update the
-        // day's sequence row (the system benchmark measured about 50 registrations a second that
-        // way, whatever the load). A registration that fails from here on leaves its number unused,
-        // a gap in the day's numbers, as a queue-ticket machine does.
-        let number = try await repository.nextCaseNumber(region: homeRegion, acceptedAt: acceptedAt).description
-        return try await runtime.database.withTransaction { connection in
-            try await repository.lockIdempotencyKey(caller: idempotencyCaller, key: key, on: connection)
-            // The same key may have committed while this request was being checked.
-            if let stored = try await repository.storedResponse(caller: idempotencyCaller, key: key, on: connection) {
-                return try replay(stored, requestSHA256: bodySHA256)
-            }
-            var submitted = CaseSubmitted(
-                caseNumber: number,
-                region: homeRegion.value,
-                bundle: application.bundle.map { CaseSubmitted.Bundle(code: $0.code, name: $0.name) },
-                applicant: application.applicant,
-                acceptedAt: acceptedAt,
-                catalogueVersion: settings.catalogue.version,
-                matters: application.eventMatters(catalogue: settings.catalogue),
-                materials: [],
-                deficiencies: deficiencies,
-                commitments: application.commitments.isEmpty ? nil : application.eventCommitments()
-            )
-            let status: CaseStatus = deficiencies.isEmpty ? .accepted : .acceptedWithDeficiency
-            try await repository.insertCase(submitted, site: application.site, registeredBy: caller.subject, role: caller.role.rawValue, status: status, on: connection)
-            for material in application.materials {
-                submitted.materials.append(try await repository.insertMaterial(material, caseNumber: number, receivedAt: acceptedAt, on: connection))
-            }
-            _ = try await connection.query("UPDATE cases SET submission = \(try PostgresJSONB(submitted)) WHERE number = \(number)")
-            try await repository.addTimeline(number, at: acceptedAt, kind: "accepted", summary: acceptanceSummary(submitted), on: connection)
-            try await Outbox.append(
-                Envelope(source: runtime.eventSource, type: Topic.caseSubmitted.eventType, key: number, payload: submitted, time: acceptedAt),
-                to: runtime.topic(.caseSubmitted),
-                on: connection
-            )
-
-            let receipt = RegistrationReceipt(
-                caseNumber: number,
-                outcome: status.rawValue,
-                status: status,
-                acceptedAt: acceptedAt,
-                catalogueVersion: submitted.catalogueVersion,
-                bundle: submitted.bundle,
-                applicant: submitted.applicant,
-                site: application.site,
-                matters: submitted.matters,
-                materials: submitted.materials,
-                deficiencies: deficiencies,
-                commitments: submitted.commitments ?? [],
-                location: "/cases/\(number)"
-            )
-            let stored = StoredResponse(requestSHA256: bodySHA256, status: 201, location: "/cases/\(number)", body: try Envelope.encoder.encode(receipt))
-            try await repository.storeResponse(caller: idempotencyCaller, key: key, response: stored, on: connection)
-            return Response.body(stored.body, status: .created, contentType: "application/json", headers: [.location: "/cases/\(number)"])
-        }
+        let (stored, replayed) = try await workflow.register(application, deficiencies: deficiencies, acceptedAt: acceptedAt, by: caller, claim: claim)
+        if replayed { return try replay(stored, requestSHA256: bodySHA256) }
+        return Response.body(stored.body, status: .created, contentType: "application/json", headers: stored.location.map { [.location: $0] } ?? [:])
     }
 
     /// The first response to this key, unchanged; a different body under the same key is a mistake
@@ -184,15 +119,6 @@ struct CasesController: Sendable {
             missing: missing
         )
         return try Response.json(body, status: .unprocessableContent, contentType: Problem.mediaType)
-    }
-
-    func acceptanceSummary(_ submitted: CaseSubmitted) -> String {
-        let what = submitted.bundle?.name ?? submitted.matters.map(\.name).joined(separator: "、")
-        if submitted.deficiencies.isEmpty {
-            return "Accepted (受理): \(what)."
-        }
-        let owed = submitted.deficiencies.map { "\($0.name) by \($0.dueBy)" }.joined(separator: "; ")
-        return "Accepted with deficiency (容缺受理): \(what). Owed: \(owed)."
     }
 
     // MARK: GET /cases, GET /cases/{number}
@@ -219,7 +145,7 @@ struct CasesController: Sendable {
             errors.append(FieldError(field: "before", problem: "must be a case number, the `next` of the previous page"))
         }
         guard errors.isEmpty else { throw Problem.validation(errors) }
-        let cases = try await repository.list(
+        let cases = try await workflow.list(
             applicantAccount: caller.role == .applicant ? caller.subject : nil,
             region: caller.role == .clerk ? caller.region : nil,
             status: status,
@@ -231,9 +157,9 @@ struct CasesController: Sendable {
 
     func read(_ context: TongbanRequestContext) async throws -> Response {
         let caller = try context.requirePrincipal()
-        let number = try caseNumber(context)
-        _ = try requireAccess(caller, to: try await repository.accessFacts(number: number), officers: true)
-        guard let view = try await repository.view(number) else { throw Problem.notFound("No such case.") }
+        let number = try context.caseNumber()
+        _ = try requireAccess(caller, to: try await workflow.accessFacts(number), officers: true)
+        guard let view = try await workflow.view(number) else { throw Problem.notFound("No such case.") }
         return try Response.json(view)
     }
 
@@ -241,10 +167,10 @@ struct CasesController: Sendable {
 
     func material(_ context: TongbanRequestContext) async throws -> Response {
         let caller = try context.requirePrincipal()
-        let number = try caseNumber(context)
-        _ = try requireAccess(caller, to: try await repository.accessFacts(number: number), officers: true)
+        let number = try context.caseNumber()
+        _ = try requireAccess(caller, to: try await workflow.accessFacts(number), officers: true)
         guard let id = UUID(uuidString: try context.parameters.require("id")),
-              let material = try await repository.material(caseNumber: number, id: id)
+              let material = try await workflow.material(caseNumber: number, id: id)
         else { throw Problem.notFound("No such material in this case.") }
         var headers: HTTPFields = [
             .eTag: "\"\(material.sha256)\"",
@@ -263,79 +189,16 @@ struct CasesController: Sendable {
         var materials: [MaterialUpload]
     }
 
-    struct SupplementReceipt: Encodable {
-        var caseNumber: String
-        var status: CaseStatus
-        var materials: [MaterialReference]
-        /// The supplement requests (补正) these materials completed.
-        var answers: [String]
-        var supplementedAt: Date
-    }
-
     func supplement(_ request: Request, _ context: TongbanRequestContext) async throws -> Response {
         let caller = try context.requirePrincipal()
-        let number = try caseNumber(context)
-        _ = try requireAccess(caller, to: try await repository.accessFacts(number: number), officers: false)
+        let number = try context.caseNumber()
+        _ = try requireAccess(caller, to: try await workflow.accessFacts(number), officers: false)
         let body = Data(try await request.body.collect(upTo: settings.maximumApplicationBytes).readableBytesView)
         let form = try ProblemReportingJSONDecoder().decode(SupplementForm.self, from: body)
         guard !form.materials.isEmpty else {
             throw Problem.validation([FieldError(field: "materials", problem: "is empty: hand in at least one material")])
         }
-
-        return try await runtime.database.withTransaction { connection in
-            guard let status = try await repository.lockCase(number, on: connection) else { throw Problem.notFound("No such case.") }
-            guard !status.isClosed else { throw Problem.conflict("The case is \(status.rawValue); nothing can be supplied any more.") }
-            let (owed, requests) = try await repository.outstanding(number, on: connection)
-            let requested = Dictionary(requests.flatMap { $0.items.map { ($0.materialCode, $0.name) } }, uniquingKeysWith: { first, _ in first })
-            guard !owed.isEmpty || !requested.isEmpty else {
-                throw Problem.conflict("Nothing is owed or requested for this case.")
-            }
-
-            var errors: [FieldError] = []
-            var verified: [VerifiedMaterial] = []
-            var seen: Set<String> = []
-            for (index, upload) in form.materials.enumerated() {
-                let field = "materials[\(index)]"
-                guard seen.insert(upload.code).inserted else {
-                    errors.append(FieldError(field: "\(field).code", problem: "\(upload.code) is handed in twice"))
-                    continue
-                }
-                guard let name = owed[upload.code] ?? requested[upload.code] else {
-                    let expected = Set(owed.keys).union(requested.keys).sorted().joined(separator: ", ")
-                    errors.append(FieldError(field: "\(field).code", problem: "\(upload.code) is neither owed nor requested; expected one of \(expected)"))
-                    continue
-                }
-                switch materialRules.verify(upload, name: name, field: field) {
-                case .success(let material): verified.append(material)
-                case .failure(let invalid): errors += invalid.errors
-                }
-            }
-            guard errors.isEmpty else { throw Problem.validation(errors) }
-
-            let now = Envelope.now()
-            var references: [MaterialReference] = []
-            for material in verified {
-                references.append(try await repository.insertMaterial(material, caseNumber: number, receivedAt: now, on: connection))
-            }
-            let supplied = Set(verified.map(\.code))
-            try await repository.markSupplied(number, codes: Array(supplied), at: now, on: connection)
-            // A request is answered once every item it named has arrived, now or before.
-            let answered = requests.filter { request in request.items.allSatisfy { supplied.contains($0.materialCode) } }.map(\.id)
-            try await repository.markAnswered(answered, at: now, on: connection)
-            let names = references.map(\.name).joined(separator: "、")
-            try await repository.addTimeline(number, at: now, kind: "materials-supplemented", summary: "Materials supplied: \(names).", on: connection)
-            let event = MaterialsSupplemented(caseNumber: number, materials: references, answers: answered, supplementedAt: now)
-            try await Outbox.append(
-                Envelope(source: runtime.eventSource, type: Topic.materialsSupplemented.eventType, key: number, payload: event, time: now),
-                to: runtime.topic(.materialsSupplemented),
-                on: connection
-            )
-            let newStatus = try await repository.refreshStatus(number, on: connection)
-            return try Response.json(
-                SupplementReceipt(caseNumber: number, status: newStatus, materials: references, answers: answered, supplementedAt: now),
-                status: .created
-            )
-        }
+        return try Response.json(try await workflow.supplement(number, with: form.materials), status: .created)
     }
 
     // MARK: POST /cases/{number}/withdrawal
@@ -344,35 +207,15 @@ struct CasesController: Sendable {
         var reason: String?
     }
 
-    struct WithdrawalReceipt: Encodable {
-        var caseNumber: String
-        var status: CaseStatus
-        var withdrawnAt: Date
-        var reason: String?
-    }
-
     func withdraw(_ request: Request, _ context: TongbanRequestContext) async throws -> Response {
         let caller = try context.requirePrincipal()
-        let number = try caseNumber(context)
-        _ = try requireAccess(caller, to: try await repository.accessFacts(number: number), officers: false)
+        let number = try context.caseNumber()
+        _ = try requireAccess(caller, to: try await workflow.accessFacts(number), officers: false)
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
         let form = buffer.readableBytes == 0
             ? WithdrawalForm()
             : try ProblemReportingJSONDecoder().decode(WithdrawalForm.self, from: Data(buffer.readableBytesView))
         let reason = form.reason?.trimmingCharacters(in: .whitespacesAndNewlines)
-        return try await runtime.database.withTransaction { connection in
-            guard let status = try await repository.lockCase(number, on: connection) else { throw Problem.notFound("No such case.") }
-            guard !status.isClosed else { throw Problem.conflict("The case is \(status.rawValue) and can no longer be withdrawn.") }
-            let now = Envelope.now()
-            let reasonGiven = reason?.isEmpty == false ? reason : nil
-            try await repository.markWithdrawn(number, at: now, reason: reasonGiven, on: connection)
-            try await repository.addTimeline(number, at: now, kind: "withdrawn", summary: "Withdrawn by the applicant (撤回)\(reasonGiven.map { ": \($0)" } ?? ".")", on: connection)
-            try await Outbox.append(
-                Envelope(source: runtime.eventSource, type: Topic.caseWithdrawn.eventType, key: number, payload: CaseWithdrawn(caseNumber: number, reason: reasonGiven, withdrawnAt: now), time: now),
-                to: runtime.topic(.caseWithdrawn),
-                on: connection
-            )
-            return try Response.json(WithdrawalReceipt(caseNumber: number, status: .withdrawn, withdrawnAt: now, reason: reasonGiven))
-        }
+        return try Response.json(try await workflow.withdraw(number, reason: reason?.isEmpty == false ? reason : nil))
     }
 }

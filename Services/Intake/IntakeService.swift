@@ -19,10 +19,18 @@ struct IntakeService {
 /// events; tests build it through this function too. Migrates intake's schema first.
 func buildApplication(runtime: ServiceRuntime, settings: IntakeSettings) async throws -> some ApplicationProtocol {
     try await runtime.migrate(IntakeMigrations.all)
-    let repository = CaseRepository(database: runtime.database)
-    let events = CaseEvents(repository: repository, catalogue: settings.catalogue)
+    let repository = IntakeRepository(database: runtime.database)
+    let workflow = IntakeWorkflow(
+        database: runtime.database,
+        repository: repository,
+        settings: settings,
+        homeRegion: runtime.configuration.region,
+        eventSource: runtime.eventSource,
+        topicNamespace: runtime.configuration.topicNamespace
+    )
+    let events = CaseEventHandler(repository: repository, catalogue: settings.catalogue)
     let producer = try runtime.makeProducer()
-    let consumer = try runtime.eventConsumer(topics: CaseEvents.topics, producer: producer) { envelope, connection in
+    let consumer = try runtime.eventConsumer(topics: CaseEventHandler.topics, producer: producer) { envelope, connection in
         try await events.apply(envelope, on: connection)
     }
     runtime.logger.info("catalogue loaded", metadata: [
@@ -35,6 +43,6 @@ func buildApplication(runtime: ServiceRuntime, settings: IntakeSettings) async t
         services: [producer, runtime.outboxPublisher(producer: producer), consumer]
     ) { router in
         CatalogueController(catalogue: settings.catalogue).addRoutes(to: router)
-        CasesController(runtime: runtime, settings: settings, repository: repository).addRoutes(to: router)
+        CasesController(workflow: workflow).addRoutes(to: router)
     }
 }

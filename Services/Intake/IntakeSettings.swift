@@ -14,6 +14,9 @@ struct IntakeSettings: Sendable {
     /// materials travel inside it in base64.
     var maximumApplicationBytes: Int
 
+    /// What a material must be to be accepted.
+    var materialRules: MaterialRules { MaterialRules(maximumBytes: maximumMaterialBytes) }
+
     static let defaultMaximumMaterialBytes = 8 * 1024 * 1024
     static let defaultMaximumApplicationBytes = 48 * 1024 * 1024
 

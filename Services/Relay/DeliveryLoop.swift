@@ -81,17 +81,9 @@ final class DeliveryLoop: Service, Sendable {
     @discardableResult
     func deliverDueCases() async throws -> Int {
         let lease = Double(timing.leaseLength.components.seconds)
-        let cases = try await database.query("""
-            UPDATE conversations SET lease_until = now() + make_interval(secs => \(lease)), lease_holder = \(leaseHolder)
-            WHERE (partner, case_reference) IN (
-                SELECT c.partner, c.case_reference FROM conversations c
-                WHERE c.partner = \(partner.region) AND (c.lease_until IS NULL OR c.lease_until < now())
-                  AND EXISTS (SELECT 1 FROM deliveries d WHERE d.partner = c.partner AND d.case_reference = c.case_reference
-                              AND d.acknowledged_at IS NULL AND d.next_attempt_at <= now())
-                LIMIT \(Self.casesPerPass)
-                FOR UPDATE SKIP LOCKED)
-            RETURNING case_reference
-            """).decode(String.self)
+        let cases = try await database.withConnection { connection in
+            try await RelayRepository.leaseDueCases(partner: partner.region, holder: leaseHolder, seconds: lease, limit: Self.casesPerPass, on: connection)
+        }
         guard !cases.isEmpty else { return 0 }
         do {
             let count = try await transmit(cases)
@@ -105,24 +97,15 @@ final class DeliveryLoop: Service, Sendable {
 
     /// Gives the leases on `cases` back, so the next pass (of any instance) may take them.
     func release(_ cases: [String]) async throws {
-        _ = try await database.query("""
-            UPDATE conversations SET lease_until = NULL, lease_holder = NULL
-            WHERE partner = \(partner.region) AND lease_holder = \(leaseHolder) AND case_reference = ANY(\(Self.arrayLiteral(cases))::text[])
-            """)
+        try await database.withConnection { connection in
+            try await RelayRepository.releaseLeases(partner: partner.region, holder: leaseHolder, cases: cases, on: connection)
+        }
     }
 
     /// Transmits what is due in the leased `cases` and records each verdict.
     func transmit(_ cases: [String]) async throws -> Int {
-        let rows = try await database.query("""
-            SELECT id, case_reference, kind, sequence, payload, next_attempt_at <= now(), attempts, failures
-            FROM deliveries
-            WHERE partner = \(partner.region) AND case_reference = ANY(\(Self.arrayLiteral(cases))::text[]) AND acknowledged_at IS NULL
-            ORDER BY case_reference, sequence NULLS FIRST, id
-            """).decode((Int64, String, String, Int?, Data, Bool, Int, Int).self)
-        let pending = rows.compactMap { row in
-            RelayEnvelopeKind(rawValue: row.2).map {
-                Pending(id: row.0, caseReference: row.1, kind: $0, sequence: row.3, payload: Array(row.4), due: row.5, attempts: row.6, failures: row.7)
-            }
+        let pending = try await database.withConnection { connection in
+            try await RelayRepository.undelivered(partner: partner.region, cases: cases, on: connection)
         }
         let chosen = Dictionary(grouping: pending, by: \.caseReference).values.flatMap(Self.toTransmit)
         guard !chosen.isEmpty else { return 0 }
@@ -149,20 +132,15 @@ final class DeliveryLoop: Service, Sendable {
             case .success:
                 // Sent: wait for the receipt, longer each time it does not come.
                 let wait = Self.seconds(min(timing.receiptTimeout * (1 << min(delivery.attempts, 20)), timing.retryLimit))
-                _ = try await database.query("""
-                    UPDATE deliveries SET attempts = attempts + 1, failures = 0, transmitted_at = now(), last_envelope_id = \(envelope.id), last_error = NULL,
-                        next_attempt_at = now() + make_interval(secs => \(wait)),
-                        acknowledged_at = CASE WHEN kind = 'receipt' THEN now() ELSE acknowledged_at END
-                    WHERE id = \(delivery.id)
-                    """)
+                try await database.withConnection { connection in
+                    try await RelayRepository.markTransmitted(delivery.id, as: envelope.id, nextAttemptIn: wait, on: connection)
+                }
             case .failure(let error):
                 failed += 1
                 let wait = Self.seconds(min(timing.firstRetry * (1 << min(delivery.failures, 20)), timing.retryLimit))
-                _ = try await database.query("""
-                    UPDATE deliveries SET attempts = attempts + 1, failures = failures + 1, last_error = \(error.description),
-                        next_attempt_at = now() + make_interval(secs => \(wait))
-                    WHERE id = \(delivery.id)
-                    """)
+                try await database.withConnection { connection in
+                    try await RelayRepository.markFailed(delivery.id, error: error.description, nextAttemptIn: wait, on: connection)
+                }
             }
         }
         if failed > 0 {
@@ -196,10 +174,5 @@ final class DeliveryLoop: Service, Sendable {
 
     static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
-    /// A PostgreSQL text array literal, bound as one parameter: `{"a","b"}`.
-    static func arrayLiteral(_ values: [String]) -> String {
-        "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ",") + "}"
     }
 }

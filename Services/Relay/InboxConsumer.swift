@@ -91,7 +91,7 @@ final class InboxConsumer: Service, Sendable {
     }
 
     func handle(_ message: KafkaConsumerMessage, on connection: PostgresConnection) async throws {
-        let place = RelayLedger.ReadAt(topic: message.topic, partition: message.partition, offset: message.offset, timestamp: message.timestampMilliseconds ?? -1)
+        let place = RelayRepository.ReadAt(topic: message.topic, partition: message.partition, offset: message.offset, timestamp: message.timestampMilliseconds ?? -1)
         let checked: CheckedEnvelope
         switch inspector.inspect(message.value, now: now()) {
         case .failure(let reason):
@@ -106,7 +106,7 @@ final class InboxConsumer: Service, Sendable {
         logger[metadataKey: "relay.partner"] = "\(envelope.sender)"
         logger[metadataKey: "relay.envelope_id"] = "\(envelope.id)"
 
-        if let earlier = try await RelayLedger.recordReceived(envelope, outcome: "checking", at: place, on: connection) {
+        if let earlier = try await RelayRepository.recordReceived(envelope, outcome: .checking, at: place, on: connection) {
             if earlier == place { return }  // Kafka delivered this very message again: it was handled.
             try await quarantine(message, reason: QuarantineReason(.replayedID, "envelope \(envelope.id) was received before (partition \(earlier.partition), offset \(earlier.offset))"), envelopeID: envelope.id, at: place, on: connection)
             return
@@ -114,8 +114,8 @@ final class InboxConsumer: Service, Sendable {
 
         if envelope.kind == .receipt {
             let receipt = try Envelope.decode(RelayReceipt.self, from: checked.payloadBytes)
-            let settled = try await RelayLedger.acknowledge(partner: envelope.sender, caseReference: envelope.caseReference, upTo: receipt.acknowledgedSequence, on: connection)
-            try await RelayLedger.setOutcome("applied", of: envelope.id, on: connection)
+            let settled = try await RelayRepository.acknowledge(partner: envelope.sender, caseReference: envelope.caseReference, upTo: receipt.acknowledgedSequence, on: connection)
+            try await RelayRepository.setOutcome(.applied, of: envelope.id, on: connection)
             if settled.contains(.caseHandedOver) {
                 // The window learns that the partner has the case.
                 try await publishUpdate(PartnerUpdate(
@@ -128,23 +128,23 @@ final class InboxConsumer: Service, Sendable {
         }
 
         if envelope.kind == .status || envelope.kind == .result {
-            guard try await RelayLedger.isHandedOut(envelope.caseReference, to: envelope.sender, on: connection) else {
-                try await RelayLedger.setOutcome("quarantined", of: envelope.id, on: connection)
+            guard try await RelayRepository.isHandedOut(envelope.caseReference, to: envelope.sender, on: connection) else {
+                try await RelayRepository.setOutcome(.quarantined, of: envelope.id, on: connection)
                 try await quarantine(message, reason: QuarantineReason(.unknownCase, "this region never handed case \(envelope.caseReference) to \(envelope.sender)"), envelopeID: envelope.id, at: place, on: connection)
                 return
             }
         }
 
-        let last = try await RelayLedger.lastApplied(from: envelope.sender, caseReference: envelope.caseReference, on: connection)
+        let last = try await RelayRepository.lastApplied(from: envelope.sender, caseReference: envelope.caseReference, on: connection)
         if envelope.sequence <= last {
-            try await RelayLedger.setOutcome("retransmission", of: envelope.id, on: connection)
+            try await RelayRepository.setOutcome(.retransmission, of: envelope.id, on: connection)
             try await answer(envelope, upTo: last, on: connection)
             logger.info("retransmitted envelope already applied; answered again", metadata: ["relay.sequence": "\(envelope.sequence)"])
             return
         }
         guard envelope.sequence == last + 1 else {
             // An earlier envelope of the case has not arrived; the partner sends both again.
-            try await RelayLedger.setOutcome("early", of: envelope.id, on: connection)
+            try await RelayRepository.setOutcome(.early, of: envelope.id, on: connection)
             logger.info("envelope arrived before an earlier one of its case; waiting for it", metadata: ["relay.sequence": "\(envelope.sequence)", "relay.last_applied": "\(last)"])
             return
         }
@@ -152,7 +152,7 @@ final class InboxConsumer: Service, Sendable {
         switch envelope.kind {
         case .caseHandedOver:
             let submitted = try Envelope.decode(CaseSubmitted.self, from: checked.payloadBytes)
-            if try await RelayLedger.recordHandedIn(submitted.caseNumber, from: envelope.sender, on: connection) {
+            if try await RelayRepository.recordHandedIn(submitted.caseNumber, from: envelope.sender, on: connection) {
                 let event = Envelope(source: eventSource, type: Topic.caseReceived.eventType, key: submitted.caseNumber, data: checked.payloadBytes)
                 try await Outbox.append(event, to: caseReceivedTopic, on: connection)
                 logger.info("case received from a partner", metadata: ["relay.matters": "\(submitted.matters.count)"])
@@ -173,8 +173,8 @@ final class InboxConsumer: Service, Sendable {
         case .caseWithdrawn:
             // Only the region that handed the case over may withdraw it. Its case-handed-over came
             // first in the conversation (sequence 1), so it is known here by now.
-            guard try await RelayLedger.originOfHandedInCase(envelope.caseReference, on: connection) == envelope.sender else {
-                try await RelayLedger.setOutcome("quarantined", of: envelope.id, on: connection)
+            guard try await RelayRepository.originOfHandedInCase(envelope.caseReference, on: connection) == envelope.sender else {
+                try await RelayRepository.setOutcome(.quarantined, of: envelope.id, on: connection)
                 try await quarantine(message, reason: QuarantineReason(.unknownCase, "\(envelope.sender) never handed case \(envelope.caseReference) to this region"), envelopeID: envelope.id, at: place, on: connection)
                 return
             }
@@ -184,15 +184,15 @@ final class InboxConsumer: Service, Sendable {
         case .receipt:
             break
         }
-        try await RelayLedger.recordApplied(from: envelope.sender, caseReference: envelope.caseReference, sequence: envelope.sequence, on: connection)
-        try await RelayLedger.setOutcome("applied", of: envelope.id, on: connection)
+        try await RelayRepository.recordApplied(from: envelope.sender, caseReference: envelope.caseReference, sequence: envelope.sequence, on: connection)
+        try await RelayRepository.setOutcome(.applied, of: envelope.id, on: connection)
         try await answer(envelope, upTo: envelope.sequence, on: connection)
     }
 
     /// Queues the receipt: everything of the case up to `sequence` from the sender is here.
     func answer(_ envelope: PartnerEnvelope, upTo sequence: Int, on connection: PostgresConnection) async throws {
         let receipt = RelayReceipt(acknowledgedID: envelope.id, acknowledgedKind: envelope.kind, acknowledgedSequence: sequence, receivedAt: now())
-        try await RelayLedger.enqueue(to: envelope.sender, caseReference: envelope.caseReference, kind: .receipt, payload: Envelope.encode(receipt), on: connection)
+        try await RelayRepository.enqueue(to: envelope.sender, caseReference: envelope.caseReference, kind: .receipt, payload: Envelope.encode(receipt), on: connection)
     }
 
     func publishUpdate(_ update: PartnerUpdate, on connection: PostgresConnection) async throws {
@@ -201,11 +201,11 @@ final class InboxConsumer: Service, Sendable {
 
     /// Sends the message, unchanged, to the quarantine topic with the dead-letter headers, and
     /// records it — once per message, however often Kafka delivers it.
-    func quarantine(_ message: KafkaConsumerMessage, reason: QuarantineReason, envelopeID: String?, at place: RelayLedger.ReadAt, on connection: PostgresConnection) async throws {
+    func quarantine(_ message: KafkaConsumerMessage, reason: QuarantineReason, envelopeID: String?, at place: RelayRepository.ReadAt, on connection: PostgresConnection) async throws {
         let claimed = inspector.claimedSender(of: message.value)
         let partner = claimed.flatMap { inspector.partners[$0]?.region }
         let digest = SHA256.hash(data: message.value).hexadecimal
-        guard try await RelayLedger.recordQuarantined(partner: partner, claimedSender: claimed, reason: reason, envelopeID: envelopeID, at: place, valueSHA256: digest, on: connection) else {
+        guard try await RelayRepository.recordQuarantined(partner: partner, claimedSender: claimed, reason: reason, envelopeID: envelopeID, at: place, valueSHA256: digest, on: connection) else {
             return
         }
         let added = [

@@ -28,17 +28,17 @@ struct OutboundRouter: Sendable {
             try await handOver(event.decode(CaseSubmitted.self), on: connection)
         case Topic.caseWithdrawn.eventType:
             let withdrawn = try event.decode(CaseWithdrawn.self)
-            for partner in try await RelayLedger.partnersHandedOut(withdrawn.caseNumber, on: connection) {
-                try await RelayLedger.enqueue(to: partner, caseReference: withdrawn.caseNumber, kind: .caseWithdrawn, payload: Envelope.encode(withdrawn), on: connection)
+            for partner in try await RelayRepository.partnersHandedOut(withdrawn.caseNumber, on: connection) {
+                try await RelayRepository.enqueue(to: partner, caseReference: withdrawn.caseNumber, kind: .caseWithdrawn, payload: Envelope.encode(withdrawn), on: connection)
                 var logger = logger
                 logger[metadataKey: "case.number"] = "\(withdrawn.caseNumber)"
                 logger.info("withdrawal sent to a partner", metadata: ["relay.partner": "\(partner)"])
             }
         case Topic.tasksOpened.eventType:
             let opened = try event.decode(TasksOpened.self)
-            guard let origin = try await RelayLedger.originOfHandedInCase(opened.caseNumber, on: connection) else { return }
+            guard let origin = try await RelayRepository.originOfHandedInCase(opened.caseNumber, on: connection) else { return }
             for task in opened.tasks {
-                try await RelayLedger.recordTask(task, of: opened.caseNumber, on: connection)
+                try await RelayRepository.recordTask(task, of: opened.caseNumber, on: connection)
             }
             try await report(CaseProgress(
                 caseNumber: opened.caseNumber, status: .accepted, occurredAt: event.time,
@@ -49,8 +49,8 @@ struct OutboundRouter: Sendable {
             ), to: origin, on: connection)
         case Topic.supplementRequested.eventType:
             let request = try event.decode(SupplementRequested.self)
-            guard let origin = try await RelayLedger.originOfHandedInCase(request.caseNumber, on: connection) else { return }
-            var matter = try await RelayLedger.matter(ofTask: request.taskID, on: connection) ?? MatterProgress(matterCode: request.matterCode)
+            guard let origin = try await RelayRepository.originOfHandedInCase(request.caseNumber, on: connection) else { return }
+            var matter = try await RelayRepository.matter(ofTask: request.taskID, on: connection) ?? MatterProgress(matterCode: request.matterCode)
             matter.department = request.department
             try await report(CaseProgress(
                 caseNumber: request.caseNumber, status: .supplementRequested, occurredAt: request.requestedAt,
@@ -58,30 +58,30 @@ struct OutboundRouter: Sendable {
             ), to: origin, on: connection)
         case Topic.taskResumed.eventType:
             let resumed = try event.decode(TaskResumed.self)
-            guard let origin = try await RelayLedger.originOfHandedInCase(resumed.caseNumber, on: connection) else { return }
-            var matter = try await RelayLedger.matter(ofTask: resumed.taskID, on: connection) ?? MatterProgress(matterCode: "unknown")
+            guard let origin = try await RelayRepository.originOfHandedInCase(resumed.caseNumber, on: connection) else { return }
+            var matter = try await RelayRepository.matter(ofTask: resumed.taskID, on: connection) ?? MatterProgress(matterCode: "unknown")
             matter.promisedDeadline = resumed.deadlines.promisedDeadline
             matter.legalDeadline = resumed.deadlines.legalDeadline
             try await report(CaseProgress(caseNumber: resumed.caseNumber, status: .resumed, occurredAt: resumed.resumedAt, matters: [matter]), to: origin, on: connection)
         case Topic.taskDecided.eventType:
             let decided = try event.decode(TaskDecided.self)
-            guard let origin = try await RelayLedger.originOfHandedInCase(decided.caseNumber, on: connection) else { return }
+            guard let origin = try await RelayRepository.originOfHandedInCase(decided.caseNumber, on: connection) else { return }
             try await report(CaseProgress(caseNumber: decided.caseNumber, status: .matterDecided, occurredAt: decided.decision.decidedAt, matters: [Self.progress(decided.decision)]), to: origin, on: connection)
         case Topic.bundleDecided.eventType:
             let decided = try event.decode(BundleDecided.self)
-            guard let origin = try await RelayLedger.originOfHandedInCase(decided.caseNumber, on: connection) else { return }
+            guard let origin = try await RelayRepository.originOfHandedInCase(decided.caseNumber, on: connection) else { return }
             try await report(CaseProgress(caseNumber: decided.caseNumber, status: .decided, occurredAt: decided.decidedAt, matters: decided.decisions.map(Self.progress)), to: origin, on: connection)
         case Topic.decisionRevoked.eventType:
             let revoked = try event.decode(DecisionRevoked.self)
-            guard let origin = try await RelayLedger.originOfHandedInCase(revoked.caseNumber, on: connection) else { return }
-            var matter = try await RelayLedger.matter(ofTask: revoked.taskID, on: connection) ?? MatterProgress(matterCode: revoked.matterCode)
+            guard let origin = try await RelayRepository.originOfHandedInCase(revoked.caseNumber, on: connection) else { return }
+            var matter = try await RelayRepository.matter(ofTask: revoked.taskID, on: connection) ?? MatterProgress(matterCode: revoked.matterCode)
             matter.legalBasis = revoked.legalBasis
             try await report(CaseProgress(caseNumber: revoked.caseNumber, status: .decisionRevoked, occurredAt: revoked.revokedAt, matters: [matter], note: revoked.reason), to: origin, on: connection)
         case Topic.licencesIssued.eventType:
             let issued = try event.decode(LicencesIssued.self)
-            guard let origin = try await RelayLedger.originOfHandedInCase(issued.caseNumber, on: connection) else { return }
+            guard let origin = try await RelayRepository.originOfHandedInCase(issued.caseNumber, on: connection) else { return }
             let result = CaseResult(caseNumber: issued.caseNumber, issuedAt: issued.issuedAt, licences: issued.licences, refused: issued.refused)
-            try await RelayLedger.enqueue(to: origin, caseReference: issued.caseNumber, kind: .result, payload: Envelope.encode(result), on: connection)
+            try await RelayRepository.enqueue(to: origin, caseReference: issued.caseNumber, kind: .result, payload: Envelope.encode(result), on: connection)
         default:
             throw PermanentEventFailure("the relay does not handle events of type \(event.type)")
         }
@@ -103,10 +103,10 @@ struct OutboundRouter: Sendable {
             part.matters = matters
             part.deficiencies = submitted.deficiencies.filter { codes.contains($0.matterCode) }
             part.handedOverFrom = .init(region: homeRegion, caseNumber: submitted.caseNumber)
-            guard try await RelayLedger.recordHandedOut(submitted.caseNumber, to: region, matterCodes: matters.map(\.code), on: connection) else {
+            guard try await RelayRepository.recordHandedOut(submitted.caseNumber, to: region, matterCodes: matters.map(\.code), on: connection) else {
                 continue
             }
-            try await RelayLedger.enqueue(to: region, caseReference: submitted.caseNumber, kind: .caseHandedOver, payload: Envelope.encode(part), on: connection)
+            try await RelayRepository.enqueue(to: region, caseReference: submitted.caseNumber, kind: .caseHandedOver, payload: Envelope.encode(part), on: connection)
             var logger = logger
             logger[metadataKey: "case.number"] = "\(submitted.caseNumber)"
             logger.info("case handed over", metadata: ["relay.partner": "\(region)", "relay.matters": "\(matters.count)"])
@@ -114,7 +114,7 @@ struct OutboundRouter: Sendable {
     }
 
     func report(_ progress: CaseProgress, to origin: String, on connection: PostgresConnection) async throws {
-        try await RelayLedger.enqueue(to: origin, caseReference: progress.caseNumber, kind: .status, payload: Envelope.encode(progress), on: connection)
+        try await RelayRepository.enqueue(to: origin, caseReference: progress.caseNumber, kind: .status, payload: Envelope.encode(progress), on: connection)
     }
 
     static func progress(_ decision: MatterDecision) -> MatterProgress {

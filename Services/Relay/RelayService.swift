@@ -71,8 +71,9 @@ func buildApplication(runtime: ServiceRuntime, relay: RelaySettings, now: @escap
         "relay.key_id": "\(relay.signingKey.keyID)",
     ])
 
-    let housekeeping = RelayHousekeeping(registry: relay.partners, homeRegion: home, database: runtime.database, metricsFactory: runtime.metrics.factory, logger: runtime.logger)
-    let controller = PartnerController(registry: relay.partners, homeRegion: home, database: runtime.database)
+    let workflow = RelayWorkflow(database: runtime.database, registry: relay.partners, homeRegion: home)
+    let housekeeping = RelayHousekeeping(workflow: workflow, metricsFactory: runtime.metrics.factory, logger: runtime.logger)
+    let controller = PartnerController(workflow: workflow)
     return buildServiceApplication(
         runtime: runtime,
         services: [producer, runtime.outboxPublisher(producer: producer), outbound, inbox, housekeeping] + deliveries

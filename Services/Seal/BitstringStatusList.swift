@@ -87,3 +87,13 @@ enum GZIP {
         }
     }
 }
+
+/// Where the n-th licence of a generation sits in its lists: a fixed permutation of the indexes
+/// (an odd multiplier modulo a power of two), so the position does not tell the order of issue
+/// and no two licences share one.
+enum StatusIndexes {
+    static func scatter(_ position: Int) -> Int {
+        precondition(BitstringStatusList.minimumLength & (BitstringStatusList.minimumLength - 1) == 0)
+        return (position &* 40_503 &+ 12_345) & (BitstringStatusList.minimumLength - 1)
+    }
+}

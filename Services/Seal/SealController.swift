@@ -4,15 +4,13 @@ import HTTPTypes
 import Hummingbird
 import Messaging
 import NIOCore
-import Postgres
 import ServiceKit
 import Signing
 
 /// Seal's HTTP API: licences for their holders and the staff; verification, keys, status lists
 /// and the licence page for anyone; key rotation for administrators.
 struct SealController: Sendable {
-    let keyring: SealKeyring
-    let register: LicenceRegister
+    let workflow: SealWorkflow
     let verifier: LicenceVerifier
     let addresses: SealAddresses
     let bureauName: String
@@ -43,7 +41,7 @@ struct SealController: Sendable {
     @Sendable func caseLicences(_ request: Request, context: TongbanRequestContext) async throws -> CaseLicences {
         let principal = try context.requirePrincipal(.applicant, .clerk, .officer, .supervisor, .admin)
         let caseNumber = try context.parameters.require("caseNumber")
-        let licences = try await register.licences(caseNumber: caseNumber)
+        let licences = try await workflow.licences(caseNumber: caseNumber)
         guard !licences.isEmpty else { throw Problem.notFound("Case \(caseNumber) has no licences.") }
         if principal.role == .applicant { try principal.requireOwnCase(applicantID: licences[0].holderAccount) }
         return CaseLicences(caseNumber: caseNumber, licences: licences.map { issued in
@@ -99,7 +97,7 @@ struct SealController: Sendable {
 
     func publicLicence(_ context: TongbanRequestContext) async throws -> IssuedLicence {
         let number = try context.parameters.require("number")
-        guard LicenceNumber.isPlausible(number), let issued = try await register.licence(number: number) else {
+        guard LicenceNumber.isPlausible(number), let issued = try await workflow.licence(number: number) else {
             throw Problem.notFound("No licence \(number) in the register.")
         }
         return issued
@@ -110,7 +108,7 @@ struct SealController: Sendable {
     /// The bureau's controller document (W3C Controlled Identifiers): every seal key as a Multikey,
     /// retired ones included, so that older licences still verify.
     @Sendable func controllerDocument(_ request: Request, context: TongbanRequestContext) async throws -> Response {
-        let keys = try await keyring.keys()
+        let keys = try await workflow.keys()
         let methods: [JSONValue] = keys.map { key in
             var method: JSONObject = [
                 "id": .string(addresses.verificationMethod(keyID: key.keyID)),
@@ -161,7 +159,7 @@ struct SealController: Sendable {
             }
         }
         do {
-            let key = try await keyring.rotate(importing: imported)
+            let key = try await workflow.rotateKey(importing: imported)
             return EditedResponse(status: .created, response: KeyEntry(key: key, addresses: addresses))
         } catch let failure as SealKeyImportError {
             throw Problem.conflict(failure.description)
@@ -175,7 +173,7 @@ struct SealController: Sendable {
         let id = try context.parameters.require("id")
         let now = Date()
         guard let (purpose, generation) = StatusPurpose.parse(listID: id),
-              let list = try await register.statusList(purpose, generation: generation, at: now)
+              let list = try await workflow.statusList(purpose, generation: generation, at: now)
         else { throw Problem.notFound("No status list \(id).") }
         let url = addresses.statusList(id)
         let credential: JSONObject = [
@@ -193,10 +191,7 @@ struct SealController: Sendable {
                 "ttl": .number(Double(statusListTimeToLive.components.seconds * 1000)),
             ],
         ]
-        let sealed = try await keyring.database.withTransaction { connection in
-            let key = try await keyring.signingKey(on: connection)
-            return try EddsaJcs2022.sign(credential, options: .init(verificationMethod: addresses.verificationMethod(keyID: key.keyID), created: now), key: key.privateKey)
-        }
+        let sealed = try await workflow.seal(credential, at: now)
         var response = Self.json(.object(sealed), contentType: "application/vc+ld+json")
         response.headers[.cacheControl] = "public, max-age=\(statusListTimeToLive.components.seconds)"
         return response

@@ -2,7 +2,7 @@ import Postgres
 
 /// Seal's schema. Messaging's tables are version 1.
 enum SealMigrations {
-    static let all = [keysLicencesAndStatusLists]
+    static let all = [keysLicencesAndStatusLists, revocations]
 
     static let keysLicencesAndStatusLists = PostgresMigration(version: 2, name: "seal_keys_licences_status_lists", sql: """
         -- The bureau's seal keys (一枚印章): one signs at a time; retired ones still verify what they sealed.
@@ -78,5 +78,15 @@ enum SealMigrations {
             CHECK ((kind = 'suspension') = (suspended_until IS NOT NULL))
         );
         CREATE INDEX withdrawals_by_task ON withdrawals (case_number, task_id);
+        """)
+
+    /// "Withdrawal" is the applicant's word (撤回, at intake); what approval sends seal is a
+    /// revocation, for good or for a time, as its decision-revoked event says.
+    static let revocations = PostgresMigration(version: 3, name: "withdrawals_named_revocations", sql: """
+        ALTER TABLE withdrawals RENAME TO revocations;
+        ALTER INDEX withdrawals_by_task RENAME TO revocations_by_task;
+        ALTER TABLE revocations RENAME CONSTRAINT withdrawals_kind_check TO revocations_kind_check;
+        ALTER TABLE revocations RENAME CONSTRAINT withdrawals_check TO revocations_check;
+        ALTER TABLE revocations RENAME CONSTRAINT withdrawals_event_id_key TO revocations_event_id_key;
         """)
 }

@@ -10,21 +10,21 @@ import ServiceKit
 struct SealService {
     static func main() async {
         await ServiceRunner.main(service: .seal) { runtime in
-            try buildApplication(runtime: runtime, seal: try SealSettings(region: runtime.configuration.region.value))
+            try await buildApplication(runtime: runtime, seal: try SealSettings(region: runtime.configuration.region.value))
         }
     }
 }
 
-/// Seal's application: its routes, and beside them the producer and `SealWorkers`, which migrate
-/// the schema, make sure the bureau has a seal key, and then run the outbox publisher and the
-/// consumer of approval's decisions. Tests build it here too.
-func buildApplication(runtime: ServiceRuntime, seal: SealSettings) throws -> some ApplicationProtocol {
+/// Seal's application: migrates its schema, then serves its routes, and beside them runs the
+/// producer and `SealWorkers`, which make sure the bureau has a seal key and then run the outbox
+/// publisher and the consumer of approval's decisions. Tests build it here too.
+func buildApplication(runtime: ServiceRuntime, seal: SealSettings) async throws -> some ApplicationProtocol {
+    try await runtime.migrate(SealMigrations.all)
     let region = runtime.configuration.region.value
     let addresses = SealAddresses(publicURL: seal.publicURL, region: region)
-    let keyring = SealKeyring(database: runtime.database, bureau: region, encryptionKey: seal.keyEncryptionKey, logger: runtime.logger)
-    let register = LicenceRegister(database: runtime.database)
-    let issuance = Issuance(
-        keyring: keyring,
+    let workflow = SealWorkflow(
+        database: runtime.database,
+        keyring: SealKeyring(bureau: region, encryptionKey: seal.keyEncryptionKey),
         addresses: addresses,
         bureauName: seal.bureauName,
         region: region,
@@ -32,26 +32,18 @@ func buildApplication(runtime: ServiceRuntime, seal: SealSettings) throws -> som
         licencesIssuedTopic: runtime.topic(.licencesIssued),
         logger: runtime.logger
     )
-    let withdrawal = Withdrawal(logger: runtime.logger)
     let producer = try runtime.makeProducer()
-    let bundleDecidedType = Topic.bundleDecided.eventType
-    let decisionRevokedType = Topic.decisionRevoked.eventType
     let consumer = try runtime.eventConsumer(topics: [.bundleDecided, .decisionRevoked], producer: producer) { envelope, connection in
-        switch envelope.type {
-        case bundleDecidedType: try await issuance.apply(envelope, on: connection)
-        case decisionRevokedType: try await withdrawal.apply(envelope, on: connection)
-        default: throw PermanentEventFailure("seal does not handle events of type \(envelope.type)")
-        }
+        try await workflow.apply(envelope, on: connection)
     }
     let workers = SealWorkers(
         runtime: runtime,
-        keyring: keyring,
+        workflow: workflow,
         services: [runtime.outboxPublisher(producer: producer), consumer]
     )
     let controller = SealController(
-        keyring: keyring,
-        register: register,
-        verifier: LicenceVerifier(keyring: keyring, register: register, addresses: addresses, bureauName: seal.bureauName),
+        workflow: workflow,
+        verifier: LicenceVerifier(workflow: workflow, addresses: addresses, bureauName: seal.bureauName),
         addresses: addresses,
         bureauName: seal.bureauName,
         statusListTimeToLive: seal.statusListTimeToLive

@@ -4,25 +4,26 @@ import ServiceKit
 import ServiceLifecycle
 import Synchronization
 
-/// Seal's start-up and background work: migrates the schema and makes sure the bureau has a seal
-/// key — retrying while the database is unreachable, so that HTTP answers /healthz meanwhile and
-/// /readyz says why it is not ready — then runs the outbox publisher and the consumer until shutdown.
+/// Seal's background work: makes sure the bureau has a seal key — retrying while the database is
+/// unreachable, so that HTTP answers /healthz meanwhile and /readyz says why it is not ready — then
+/// runs the outbox publisher and the consumer until shutdown. The schema is migrated at start-up,
+/// as every service's is (buildApplication).
 final class SealWorkers: Service, ReadinessCheck {
     let runtime: ServiceRuntime
-    let keyring: SealKeyring
+    let workflow: SealWorkflow
     let services: [any Service]
     private let started = Mutex(false)
 
-    init(runtime: ServiceRuntime, keyring: SealKeyring, services: [any Service]) {
+    init(runtime: ServiceRuntime, workflow: SealWorkflow, services: [any Service]) {
         self.runtime = runtime
-        self.keyring = keyring
+        self.workflow = workflow
         self.services = services
     }
 
-    var name: String { "seal-schema-and-key" }
+    var name: String { "seal-key" }
 
     struct NotStarted: Error, CustomStringConvertible {
-        var description: String { "the schema is not migrated or the seal key not loaded yet" }
+        var description: String { "the seal key is not loaded yet" }
     }
 
     func check() async throws {
@@ -31,13 +32,12 @@ final class SealWorkers: Service, ReadinessCheck {
 
     func run() async throws {
         // A graceful shutdown cancels the retries, waits included.
-        let (runtime, keyring) = (runtime, keyring)
+        let (runtime, workflow) = (runtime, workflow)
         let ready: Void? = await cancelWhenGracefulShutdown {
             await retryUntilSuccess(backoff: Backoff(first: .milliseconds(200)), failed: { error, _ in
                 runtime.logger.warning("seal cannot start its work yet; retrying", metadata: ["error": "\(error)"])
             }) {
-                try await runtime.migrate(SealMigrations.all)
-                try await keyring.ensureSigningKey()
+                try await workflow.ensureSigningKey()
             }
         }
         guard ready != nil else { return }

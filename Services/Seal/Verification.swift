@@ -45,8 +45,7 @@ struct VerificationResult: ResponseCodable, Sendable, Equatable {
 
 /// Checks presented licences against the bureau's seal keys and register.
 struct LicenceVerifier: Sendable {
-    let keyring: SealKeyring
-    let register: LicenceRegister
+    let workflow: SealWorkflow
     let addresses: SealAddresses
     let bureauName: String
 
@@ -63,7 +62,7 @@ struct LicenceVerifier: Sendable {
         let proof: EddsaJcs2022.Proof
         do {
             let method = try EddsaJcs2022.proof(of: presented).verificationMethod
-            if let keyID = addresses.keyID(inVerificationMethod: method), let key = try await keyring.publicKey(id: keyID) {
+            if let keyID = addresses.keyID(inVerificationMethod: method), let key = try await workflow.publicKey(id: keyID) {
                 keys[method] = key
             }
             proof = try EddsaJcs2022.verify(presented) { keys[$0] }
@@ -82,7 +81,7 @@ struct LicenceVerifier: Sendable {
             return result(.forged, "The proof is for \(proof.proofPurpose), not for issuing a licence.", keyID: keyID)
         }
         guard let number = presented["credentialSubject", "licenceNumber"]?.stringValue,
-              let issued = try await register.licence(number: number, at: now)
+              let issued = try await workflow.licence(number: number, at: now)
         else {
             return result(.unknown, "The seal holds, but the register has no such licence.", keyID: keyID)
         }

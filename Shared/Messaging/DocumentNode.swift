@@ -1,3 +1,5 @@
+import Yams
+
 /// A YAML/JSON document as a tree with ordered keys: JSON Schemas and the AsyncAPI document are
 /// built from it, and it renders as YAML that reads the same every time.
 public indirect enum DocumentNode: Sendable, Equatable {
@@ -11,60 +13,22 @@ public indirect enum DocumentNode: Sendable, Equatable {
         lhs.yaml() == rhs.yaml()
     }
 
-    /// Block-style YAML, two spaces per level; strings are quoted whenever plain style could misread them.
+    /// Block-style YAML, two spaces per level, keys in the tree's order, lines never folded;
+    /// written by Yams (libyaml), which quotes a string wherever plain style would read as
+    /// something else (`"true"`, `"1.0"`, `"- x"`).
     public func yaml() -> String {
-        var out = ""
-        render(into: &out, indent: 0, inSequence: false)
-        return out
+        // The tree holds only strings, integers and booleans: nothing the emitter can refuse.
+        (try? Yams.serialize(node: node, indent: 2, width: -1, allowUnicode: true, sortKeys: false)) ?? ""
     }
 
-    private func render(into out: inout String, indent: Int, inSequence: Bool) {
-        let pad = String(repeating: "  ", count: indent)
+    var node: Node {
         switch self {
-        case .mapping(let pairs) where pairs.isEmpty:
-            out += " {}\n"
-        case .sequence(let items) where items.isEmpty:
-            out += " []\n"
-        case .mapping(let pairs):
-            if !inSequence { out += "\n" }
-            for (index, (key, value)) in pairs.enumerated() {
-                out += (inSequence && index == 0 ? "" : pad) + Self.scalar(key) + ":"
-                value.render(into: &out, indent: indent + 1, inSequence: false)
-            }
-        case .sequence(let items):
-            out += "\n"
-            for item in items {
-                out += pad + "- "
-                if case .mapping = item {
-                    item.render(into: &out, indent: indent + 1, inSequence: true)
-                } else {
-                    var line = ""
-                    item.render(into: &line, indent: indent + 1, inSequence: true)
-                    out += line.drop { $0 == " " }
-                }
-            }
-        case .string(let text): out += " " + Self.scalar(text) + "\n"
-        case .integer(let number): out += " \(number)\n"
-        case .boolean(let flag): out += " \(flag)\n"
+        case .mapping(let pairs): .mapping(Node.Mapping(pairs.map { (Node.scalar($0.0.represented()), $0.1.node) }))
+        case .sequence(let items): .sequence(Node.Sequence(items.map(\.node)))
+        case .string(let text): .scalar(text.represented())
+        case .integer(let number): .scalar(number.represented())
+        case .boolean(let flag): .scalar(flag.represented())
         }
-    }
-
-    static func scalar(_ text: String) -> String {
-        let plain = text.allSatisfy { $0.isLetter || $0.isNumber || "_-./ ".contains($0) }
-            && !text.isEmpty && text.first != " " && text.last != " " && text.first != "-"
-            && !["true", "false", "null", "yes", "no", "on", "off", "~"].contains(text.lowercased())
-            && Double(text) == nil
-        if plain { return text }
-        var quoted = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": quoted += "\\\""
-            case "\\": quoted += "\\\\"
-            case "\n": quoted += "\\n"
-            default: quoted.unicodeScalars.append(scalar)
-            }
-        }
-        return quoted + "\""
     }
 }
 

@@ -84,7 +84,7 @@ public final class OutboxPublisher: Service, Sendable {
             let rows = try await connection.query("""
                 SELECT position, event_id, topic, event_key, event_type, source, occurred_at, payload
                 FROM outbox
-                WHERE published_at IS NULL AND lane = ANY(\(Self.arrayLiteral(lanes))::smallint[])
+                WHERE published_at IS NULL AND lane = ANY(\(lanes))
                 ORDER BY position
                 LIMIT \(self.configuration.batchSize)
                 """).decode((Int64, String, String, String, String, String, Date, Data).self)
@@ -106,7 +106,7 @@ public final class OutboxPublisher: Service, Sendable {
             }
             try await self.afterSend()
             _ = try await connection.query("""
-                UPDATE outbox SET published_at = now() WHERE position = ANY(\(Self.arrayLiteral(rows.map(\.0)))::bigint[])
+                UPDATE outbox SET published_at = now() WHERE position = ANY(\(rows.map(\.0)))
                 """)
             self.publishedCounter.increment(by: rows.count)
             return rows.count
@@ -118,10 +118,5 @@ public final class OutboxPublisher: Service, Sendable {
         let cutoff = Date().addingTimeInterval(-Double(configuration.retention.components.seconds))
         _ = try await client.query("DELETE FROM outbox WHERE published_at < \(cutoff)")
         backlogGauge.record(try await Outbox.backlog(on: client))
-    }
-
-    /// A PostgreSQL array literal, bound as one text parameter (`{1,2,3}`).
-    static func arrayLiteral(_ values: [some BinaryInteger]) -> String {
-        "{" + values.map { String($0) }.joined(separator: ",") + "}"
     }
 }

@@ -1,3 +1,4 @@
+import Domain
 public import Foundation
 import HTTPTypes
 public import Hummingbird
@@ -38,6 +39,17 @@ public struct TongbanRequestContext: RequestContext {
         }
         try principal.require(roles)
         return principal
+    }
+
+    /// The case number in the path's `{number}`, in its one spelling; text that is no case number
+    /// names no case (404), so that a typo and a case one may not see answer alike.
+    public func caseNumber() throws -> String {
+        let text = try parameters.require("number")
+        do {
+            return try CaseNumber(text).description
+        } catch {
+            throw Problem.notFound("No such case.")
+        }
     }
 }
 

@@ -7,6 +7,10 @@ public struct JSONParseError: Error, Equatable, CustomStringConvertible {
     public var description: String { "invalid JSON at byte \(offset): \(problem)" }
 }
 
+// A parser of our own, not Foundation's JSONSerialization or JSONDecoder: a signature is over
+// exact bytes, so duplicate member names must be refused (they read one way here and another
+// elsewhere), members must keep the order they came in, and strings must keep their Unicode
+// scalars as sent; the libraries drop duplicates silently, reorder members and normalise.
 extension JSONValue {
     /// Reads one JSON document (RFC 8259) under I-JSON's constraints that RFC 8785 relies on:
     /// UTF-8, no duplicate member names, no lone surrogates, numbers that fit a double.

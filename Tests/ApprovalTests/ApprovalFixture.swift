@@ -12,19 +12,15 @@ import Synchronization
 import TestSupport
 import Testing
 
-/// The time approval reads for officers' actions, set by the test: deadlines are checked against
-/// the calendar, so a test must not depend on the day it runs.
-final class TestClock: Sendable {
-    private let instant: Mutex<Date>
-
-    init(_ text: String) {
-        instant = Mutex(at(text))
+/// The time approval reads for officers' actions, set by the test in Beijing time: deadlines are
+/// checked against the calendar, so a test must not depend on the day it runs.
+extension ManualClock {
+    convenience init(_ text: String) {
+        self.init(at(text))
     }
 
-    func now() -> Date { instant.withLock { $0 } }
-
     func set(_ text: String) {
-        instant.withLock { $0 = at(text) }
+        set(at(text))
     }
 }
 
@@ -38,11 +34,11 @@ func at(_ text: String) -> Date {
 /// intake (publishing cases) and as officers (through the HTTP API).
 struct ApprovalFixture {
     let region: TestRegion
-    let clock: TestClock
+    let clock: ManualClock
 
     init(clock: String = "2026-11-23T09:00:00+08:00") throws {
         region = try TestRegion()
-        self.clock = TestClock(clock)
+        self.clock = ManualClock(clock)
     }
 
     /// Runs approval — migrations, consumer, outbox publisher, routes — while `body` drives it.
@@ -51,7 +47,7 @@ struct ApprovalFixture {
         // The consumer subscribes at once; its topics must be there before it does.
         try await TopicSetup.ensure(TopicRegistry.all.map(region.topic), admin: runtime.kafkaAdmin)
         let clock = clock
-        let app = try await buildApplication(runtime: runtime, environment: EnvironmentVariables([:]), now: { clock.now() })
+        let app = try await buildApplication(runtime: runtime, environment: EnvironmentVariables([:]), now: clock.now)
         try await app.test(.live) { client in
             try await body(client, runtime)
         }

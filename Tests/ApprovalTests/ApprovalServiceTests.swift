@@ -322,8 +322,8 @@ struct ApprovalServiceTests {
         // A second instance: the same schema, role and topics, its own pool and consumer.
         let twin = try ServiceRuntime(configuration: runtime.configuration, logger: runtime.logger, metrics: ServiceMetrics(), tokenVerifier: runtime.tokenVerifier)
         let clock = fixture.clock
-        let first = try await buildApplication(runtime: runtime, environment: EnvironmentVariables([:]), now: { clock.now() })
-        let second = try await buildApplication(runtime: twin, environment: EnvironmentVariables([:]), now: { clock.now() })
+        let first = try await buildApplication(runtime: runtime, environment: EnvironmentVariables([:]), now: clock.now)
+        let second = try await buildApplication(runtime: twin, environment: EnvironmentVariables([:]), now: clock.now)
         try await first.test(.live) { one in
             try await second.test(.live) { other in
                 _ = try await fixture.region.publish(

@@ -170,4 +170,19 @@ struct ValueRoundTripTests {
             CaseRow(caseNumber: "440300-20261123-0002", acceptedAt: accepted, materials: [], note: "补正", state: .refused),
         ])
     }
+
+    @Test("an array binds as one parameter: text with quotes, commas and backslashes, integers, UUIDs, and the empty array")
+    func arrays() async throws {
+        let client = TestDatabase.client(maximumConnections: 1)
+        defer { client.close() }
+        let labels = [#"a "quoted", name"#, #"back\slash"#, "{braces}", "通办", ""]
+        #expect(try await client.query("SELECT unnest(\(labels))").decode(String.self) == labels)
+        #expect(try await client.query("SELECT array_length(\(labels), 1), pg_typeof(\(labels))::text").decode((Int, String).self).first! == (5, "text[]"))
+        let ids = [UUID(), UUID()]
+        #expect(try await client.query("SELECT unnest(\(ids))").decode(UUID.self) == ids)
+        #expect(try await client.query("SELECT sum(x) FROM unnest(\([Int.max / 2, 1, -3])) AS x").decode(Decimal.self) == [Decimal(Int.max / 2 - 2)])
+        #expect(try await client.query("SELECT \(Int16(7)) = ANY(\([Int16(1), 7]))").decode(Bool.self) == [true])
+        let none: [String] = []
+        #expect(try await client.query("SELECT coalesce(cardinality(\(none)), -1), 'x' = ANY(\(none))").decode((Int, Bool).self).first! == (0, false))
+    }
 }

@@ -10,6 +10,7 @@ import ServiceKit
 import ServiceTestSupport
 import TestSupport
 import Testing
+import TongbanClient
 
 /// B's site goes away — its relay and its broker, which loses everything in memory — while A goes
 /// on working. A's relay keeps every envelope for B and delivers them all, each once and in

@@ -12,6 +12,7 @@ import ServiceTestSupport
 import Signing
 import TestSupport
 import Testing
+import TongbanClient
 
 /// Envelopes on A's inbox that fail a check: each goes to the quarantine topic unchanged with its
 /// reason, and changes nothing; good envelopes around them are applied, and only they.

@@ -45,10 +45,10 @@ final class SealHarness: Sendable {
         logger.logLevel = .trace
         let runtime = try await region.runtime(for: .seal, logger: logger)
         database.withLock { $0 = runtime.database }
-        let app = try buildApplication(runtime: runtime, seal: configuration)
+        let app = try await buildApplication(runtime: runtime, seal: configuration)
         try await app.test(.live) { client in
             let seal = SealClient(client: client, harness: self)
-            // Serving starts before the workers have migrated; wait for them as a load balancer would.
+            // Serving starts before the workers have the seal key; wait for them as a load balancer would.
             #expect(await eventually { (try? await seal.get("/readyz").status) == .ok })
             try await body(seal)
         }

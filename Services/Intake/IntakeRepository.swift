@@ -38,7 +38,7 @@ struct StoredMaterial: Sendable {
 
 /// Intake's tables (see `IntakeMigrations`). Every method that changes a case takes the
 /// connection of the caller's transaction, so the change and its event commit together.
-struct CaseRepository: Sendable {
+struct IntakeRepository: Sendable {
     let database: PostgresClient
 
     /// On the caller's transaction when there is one, else on any pooled connection.
@@ -374,16 +374,91 @@ struct CaseRepository: Sendable {
     }
 
     func markSupplied(_ number: String, codes: [String], at: Date, on connection: PostgresConnection) async throws {
-        for code in codes {
-            _ = try await connection.query("""
-                UPDATE deficiencies SET supplied_at = \(at) WHERE case_number = \(number) AND material_code = \(code) AND supplied_at IS NULL
-                """)
-        }
+        _ = try await connection.query("""
+            UPDATE deficiencies SET supplied_at = \(at) WHERE case_number = \(number) AND material_code = ANY(\(codes)) AND supplied_at IS NULL
+            """)
     }
 
     func markAnswered(_ requestIDs: [String], at: Date, on connection: PostgresConnection) async throws {
-        for id in requestIDs {
-            _ = try await connection.query("UPDATE supplement_requests SET answered_at = \(at) WHERE request_id = \(id) AND answered_at IS NULL")
-        }
+        _ = try await connection.query("UPDATE supplement_requests SET answered_at = \(at) WHERE request_id = ANY(\(requestIDs)) AND answered_at IS NULL")
+    }
+
+    /// The case's submission as the event announced it, materials included.
+    func storeSubmission(_ submitted: CaseSubmitted, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("UPDATE cases SET submission = \(try PostgresJSONB(submitted)) WHERE number = \(submitted.caseNumber)")
+    }
+
+    // MARK: What approval, seal and partner regions report
+
+    /// A task approval opened; opened again (redelivered), its deadlines as sent last.
+    func openTask(_ task: TasksOpened.Task, caseNumber: String, region: String, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("""
+            INSERT INTO tasks (task_id, case_number, matter_code, department, department_name, region, status, deadlines)
+            VALUES (\(task.taskID), \(caseNumber), \(task.matterCode), \(task.department), \(task.departmentName), \(region),
+                    'under-review', \(try PostgresJSONB(task.deadlines)))
+            ON CONFLICT (task_id) DO UPDATE SET deadlines = EXCLUDED.deadlines
+            """)
+    }
+
+    /// A supplement request (补正) of a task; the task waits for it.
+    func insertSupplementRequest(_ event: SupplementRequested, caseNumber: String, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("""
+            INSERT INTO supplement_requests (request_id, case_number, task_id, matter_code, department, items, reason, requested_at)
+            VALUES (\(event.requestID), \(caseNumber), \(event.taskID), \(event.matterCode), \(event.department), \(try PostgresJSONB(event.items)),
+                    \(event.reason), \(event.requestedAt))
+            ON CONFLICT (request_id) DO NOTHING
+            """)
+        _ = try await connection.query("UPDATE tasks SET status = 'awaiting-supplement' WHERE task_id = \(event.taskID) AND status = 'under-review'")
+    }
+
+    /// The task's review resumed after a supplement, with its deadlines moved.
+    func resumeTask(_ taskID: String, deadlines: TaskDeadlines, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("""
+            UPDATE tasks SET status = 'under-review', deadlines = \(try PostgresJSONB(deadlines))
+            WHERE task_id = \(taskID) AND status = 'awaiting-supplement'
+            """)
+    }
+
+    /// A decided task, whatever order its events came in; a revoked one stays revoked.
+    func recordDecision(_ decision: MatterDecision, caseNumber: String, region: String, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("""
+            INSERT INTO tasks (task_id, case_number, matter_code, department, department_name, region, status, deadlines, decision)
+            VALUES (\(decision.taskID), \(caseNumber), \(decision.matterCode), \(decision.department), \(decision.departmentName), \(region),
+                    \(decision.outcome.rawValue), \(try PostgresJSONB(decision.deadlines)), \(try PostgresJSONB(decision)))
+            ON CONFLICT (task_id) DO UPDATE SET
+                status = CASE WHEN tasks.status = 'revoked' THEN tasks.status ELSE EXCLUDED.status END,
+                deadlines = EXCLUDED.deadlines, decision = EXCLUDED.decision
+            """)
+    }
+
+    func markDecided(_ number: String, at: Date, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("UPDATE cases SET decided_at = \(at) WHERE number = \(number)")
+    }
+
+    func markTaskRevoked(_ taskID: String, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("UPDATE tasks SET status = 'revoked' WHERE task_id = \(taskID)")
+    }
+
+    /// Licences issued for the case, at home (`issuedAt`, the home part's licences) or by a
+    /// partner region (nil: the home part's issue time stays as it is).
+    func addLicences(_ licences: [LicenceSummary], refused: [LicencesIssued.Refusal], issuedAt: Date?, to number: String, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("""
+            UPDATE cases SET licences_issued_at = COALESCE(\(issuedAt), licences_issued_at),
+                licences = licences || \(try PostgresJSONB(licences)), refused = refused || \(try PostgresJSONB(refused))
+            WHERE number = \(number)
+            """)
+    }
+
+    /// A partner region's part of the case decided, and done when `completed`.
+    func markPartnerPart(_ number: String, region: String, at: Date, completed: Bool, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("""
+            UPDATE partner_parts SET decided_at = COALESCE(decided_at, \(at)),
+                completed_at = CASE WHEN \(completed) THEN COALESCE(completed_at, \(at)) ELSE completed_at END
+            WHERE case_number = \(number) AND region = \(region)
+            """)
+    }
+
+    func taskDepartmentName(_ taskID: String, on connection: PostgresConnection) async throws -> String? {
+        try await connection.query("SELECT department_name FROM tasks WHERE task_id = \(taskID)").decode(String.self).first
     }
 }

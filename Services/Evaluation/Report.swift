@@ -1,6 +1,5 @@
 import Domain
 import Foundation
-import Postgres
 import ServiceKit
 
 /// The rates a service centre publishes, by department or matter, for a period of local days.
@@ -57,7 +56,7 @@ enum ReportGrouping: String, Sendable {
     case department, matter
 }
 
-/// The facts a report counts, read from the projection.
+/// The facts a report counts, as the projection holds them (EvaluationRepository.reportFacts).
 struct ReportFacts: Sendable {
     struct TaskFact: Sendable {
         var caseNumber: String
@@ -83,33 +82,6 @@ struct ReportFacts: Sendable {
 
     var tasks: [TaskFact]
     var rectifications: [RectificationFact]
-
-    /// Reads the facts of the period [start, end).
-    static func read(from start: Date, to end: Date, on client: PostgresClient) async throws -> ReportFacts {
-        let tasks = try await client.query("""
-            SELECT t.case_number, t.matter_code, t.matter_name, t.department, t.department_name, t.promised_limit_days, t.legal_limit_days,
-                   (t.decided_at >= \(start) AND t.decided_at < \(end)) IS TRUE, coalesce(t.decided_on_time, false), t.light, t.past_legal_limit,
-                   (c.completed_at >= \(start) AND c.completed_at < \(end)) IS TRUE, r.level
-            FROM tasks t JOIN cases c ON c.case_number = t.case_number LEFT JOIN ratings r ON r.case_number = t.case_number
-            WHERE (t.decided_at >= \(start) AND t.decided_at < \(end)) OR (c.completed_at >= \(start) AND c.completed_at < \(end))
-            """).decode((String, String, String, String, String, Int, Int, Bool, Bool, String, Bool, Bool, String?).self)
-        let rectifications = try await client.query("""
-            SELECT x.case_number, x.department, x.closed_at IS NOT NULL
-            FROM rectifications x JOIN cases c ON c.case_number = x.case_number
-            WHERE c.completed_at >= \(start) AND c.completed_at < \(end)
-            """).decode((String, String, Bool).self)
-        return ReportFacts(
-            tasks: tasks.map {
-                TaskFact(
-                    caseNumber: $0.0, matterCode: $0.1, matterName: $0.2, department: $0.3, departmentName: $0.4,
-                    promisedLimitDays: $0.5, legalLimitDays: $0.6, decidedInPeriod: $0.7, decidedOnTime: $0.8,
-                    light: Light(rawValue: $0.9) ?? .green, pastLegalLimit: $0.10, caseCompletedInPeriod: $0.11,
-                    rating: $0.12.flatMap(RatingLevel.init(rawValue:))
-                )
-            },
-            rectifications: rectifications.map { RectificationFact(caseNumber: $0.0, department: $0.1, closed: $0.2) }
-        )
-    }
 
     /// The report's rows, one per department or matter in the facts, by code, and the total.
     func report(from: CalendarDay, to: CalendarDay, groupBy grouping: ReportGrouping) -> Report {

@@ -1,9 +1,10 @@
 import Foundation
 import Messaging
 import Postgres
+import TongbanClient
 
 /// The relay's tables (RelayMigrations), one statement per question; callers choose the transaction.
-enum RelayLedger {
+enum RelayRepository {
     // MARK: Cases across the border
 
     /// Records that `caseNumber`'s matters went to `partner`; false if they already had.
@@ -97,6 +98,18 @@ enum RelayLedger {
             """)
     }
 
+    /// What became of a received envelope that passed the signature checks.
+    enum Outcome: String, Sendable {
+        /// Recorded, its checks against the conversation not done yet.
+        case checking
+        case applied
+        case quarantined
+        /// Sent again by the partner (a new envelope of a sequence already applied): dropped.
+        case retransmission
+        /// Ahead of its sequence: left for the partner to send again in order.
+        case early
+    }
+
     /// Where a record was read: its place, and its timestamp (milliseconds, -1 when the broker gave
     /// none), since after a broker loss a new record takes an old record's place.
     struct ReadAt: Equatable {
@@ -108,10 +121,10 @@ enum RelayLedger {
 
     /// Records an envelope id that passed the checks. Nil when it is new; otherwise where the id
     /// was read before (the same place: Kafka delivered the message again; elsewhere: a replay).
-    static func recordReceived(_ envelope: PartnerEnvelope, outcome: String, at place: ReadAt, on connection: PostgresConnection) async throws -> ReadAt? {
+    static func recordReceived(_ envelope: PartnerEnvelope, outcome: Outcome, at place: ReadAt, on connection: PostgresConnection) async throws -> ReadAt? {
         let inserted = try await connection.query("""
             INSERT INTO received_envelopes (envelope_id, sender, kind, case_reference, sequence, outcome, kafka_topic, kafka_partition, kafka_offset, kafka_timestamp)
-            VALUES (\(envelope.id), \(envelope.sender), \(envelope.kind.rawValue), \(envelope.caseReference), \(envelope.sequence), \(outcome),
+            VALUES (\(envelope.id), \(envelope.sender), \(envelope.kind.rawValue), \(envelope.caseReference), \(envelope.sequence), \(outcome.rawValue),
                     \(place.topic), \(place.partition), \(place.offset), \(place.timestamp))
             ON CONFLICT (envelope_id) DO NOTHING RETURNING 1
             """)
@@ -121,8 +134,8 @@ enum RelayLedger {
             """).decode((String, Int, Int64, Int64).self).first.map { ReadAt(topic: $0.0, partition: $0.1, offset: $0.2, timestamp: $0.3) }
     }
 
-    static func setOutcome(_ outcome: String, of envelopeID: String, on connection: PostgresConnection) async throws {
-        _ = try await connection.query("UPDATE received_envelopes SET outcome = \(outcome) WHERE envelope_id = \(envelopeID)")
+    static func setOutcome(_ outcome: Outcome, of envelopeID: String, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("UPDATE received_envelopes SET outcome = \(outcome.rawValue) WHERE envelope_id = \(envelopeID)")
     }
 
     /// Records a quarantined message; false if this very record (same place and time, same bytes) was already.
@@ -133,5 +146,103 @@ enum RelayLedger {
                     \(place.topic), \(place.partition), \(place.offset), \(place.timestamp), \(valueSHA256))
             ON CONFLICT DO NOTHING RETURNING 1
             """).isEmpty
+    }
+
+    // MARK: Deliveries
+
+    /// Leases up to `limit` of the partner's cases with envelopes due, for `seconds`, to `holder`;
+    /// cases another instance holds are skipped.
+    static func leaseDueCases(partner: String, holder: String, seconds: Double, limit: Int, on connection: PostgresConnection) async throws -> [String] {
+        try await connection.query("""
+            UPDATE conversations SET lease_until = now() + make_interval(secs => \(seconds)), lease_holder = \(holder)
+            WHERE (partner, case_reference) IN (
+                SELECT c.partner, c.case_reference FROM conversations c
+                WHERE c.partner = \(partner) AND (c.lease_until IS NULL OR c.lease_until < now())
+                  AND EXISTS (SELECT 1 FROM deliveries d WHERE d.partner = c.partner AND d.case_reference = c.case_reference
+                              AND d.acknowledged_at IS NULL AND d.next_attempt_at <= now())
+                LIMIT \(limit)
+                FOR UPDATE SKIP LOCKED)
+            RETURNING case_reference
+            """).decode(String.self)
+    }
+
+    /// Gives `holder`'s leases on `cases` back, so the next pass (of any instance) may take them.
+    static func releaseLeases(partner: String, holder: String, cases: [String], on connection: PostgresConnection) async throws {
+        _ = try await connection.query("""
+            UPDATE conversations SET lease_until = NULL, lease_holder = NULL
+            WHERE partner = \(partner) AND lease_holder = \(holder) AND case_reference = ANY(\(cases))
+            """)
+    }
+
+    /// The unacknowledged envelopes of `cases`, receipts first, then by sequence.
+    static func undelivered(partner: String, cases: [String], on connection: PostgresConnection) async throws -> [DeliveryLoop.Pending] {
+        try await connection.query("""
+            SELECT id, case_reference, kind, sequence, payload, next_attempt_at <= now(), attempts, failures
+            FROM deliveries
+            WHERE partner = \(partner) AND case_reference = ANY(\(cases)) AND acknowledged_at IS NULL
+            ORDER BY case_reference, sequence NULLS FIRST, id
+            """).decode((Int64, String, String, Int?, Data, Bool, Int, Int).self).compactMap { row in
+            RelayEnvelopeKind(rawValue: row.2).map {
+                DeliveryLoop.Pending(id: row.0, caseReference: row.1, kind: $0, sequence: row.3, payload: Array(row.4), due: row.5, attempts: row.6, failures: row.7)
+            }
+        }
+    }
+
+    /// The partner's broker took the envelope: wait `seconds` for its receipt (a receipt itself
+    /// needs none, it is done).
+    static func markTransmitted(_ id: Int64, as envelopeID: String, nextAttemptIn seconds: Double, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("""
+            UPDATE deliveries SET attempts = attempts + 1, failures = 0, transmitted_at = now(), last_envelope_id = \(envelopeID), last_error = NULL,
+                next_attempt_at = now() + make_interval(secs => \(seconds)),
+                acknowledged_at = CASE WHEN kind = 'receipt' THEN now() ELSE acknowledged_at END
+            WHERE id = \(id)
+            """)
+    }
+
+    static func markFailed(_ id: Int64, error: String, nextAttemptIn seconds: Double, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("""
+            UPDATE deliveries SET attempts = attempts + 1, failures = failures + 1, last_error = \(error),
+                next_attempt_at = now() + make_interval(secs => \(seconds))
+            WHERE id = \(id)
+            """)
+    }
+
+    // MARK: The operator's view and housekeeping
+
+    /// Per partner: unacknowledged envelopes, the oldest one's age in seconds, the last
+    /// transmission and acknowledgement, and the latest error while envelopes wait.
+    static func deliverySummaries(on connection: PostgresConnection) async throws -> [String: (backlog: Int, oldestSeconds: Double, lastTransmittedAt: Date?, lastAcknowledgedAt: Date?, lastError: String?)] {
+        let rows = try await connection.query("""
+            SELECT partner,
+                   count(*) FILTER (WHERE acknowledged_at IS NULL),
+                   COALESCE(EXTRACT(EPOCH FROM now() - min(created_at) FILTER (WHERE acknowledged_at IS NULL)), 0)::float8,
+                   max(transmitted_at), max(acknowledged_at),
+                   (array_agg(last_error ORDER BY id DESC) FILTER (WHERE acknowledged_at IS NULL AND last_error IS NOT NULL))[1]
+            FROM deliveries GROUP BY partner
+            """).decode((String, Int, Double, Date?, Date?, String?).self)
+        return Dictionary(rows.map { ($0.0, (backlog: $0.1, oldestSeconds: $0.2, lastTransmittedAt: $0.3, lastAcknowledgedAt: $0.4, lastError: $0.5)) },
+                          uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Quarantined messages by the partner they claimed to come from ("" for none).
+    static func quarantinedCounts(on connection: PostgresConnection) async throws -> [String: Int] {
+        let rows = try await connection.query("SELECT partner, count(*) FROM quarantine GROUP BY partner").decode((String?, Int).self)
+        return Dictionary(rows.map { ($0.0 ?? "", $0.1) }, uniquingKeysWith: +)
+    }
+
+    /// The latest quarantined messages, of one partner or of all.
+    static func quarantine(limit: Int, partner: String?, on connection: PostgresConnection) async throws -> [QuarantineList.Item] {
+        try await connection.query("""
+            SELECT id, quarantined_at, reason, detail, partner, envelope_id, kafka_partition, kafka_offset FROM quarantine
+            WHERE \(partner) IS NULL OR partner = \(partner)
+            ORDER BY id DESC LIMIT \(limit)
+            """).decode((Int64, Date, String, String, String?, String?, Int, Int64).self)
+            .map { QuarantineList.Item(id: $0.0, quarantinedAt: $0.1, reason: $0.2, detail: $0.3, partner: $0.4, envelopeID: $0.5, partition: $0.6, offset: $0.7) }
+    }
+
+    /// Forgets acknowledged envelopes and seen envelope ids older than `cutoff`.
+    static func prune(before cutoff: Date, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("DELETE FROM deliveries WHERE acknowledged_at < \(cutoff)")
+        _ = try await connection.query("DELETE FROM received_envelopes WHERE received_at < \(cutoff)")
     }
 }

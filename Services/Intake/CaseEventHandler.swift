@@ -6,8 +6,8 @@ import Postgres
 /// Keeps each case's status timeline from what approval and seal publish. Each event arrives
 /// once (the consumer's inbox) in its own transaction; the case's status is recomputed from the
 /// facts, so events of different topics may arrive in any order.
-struct CaseEvents: Sendable {
-    let repository: CaseRepository
+struct CaseEventHandler: Sendable {
+    let repository: IntakeRepository
     let catalogue: MatterCatalogue
 
     static let topics: [Topic] = [.caseReceived, .tasksOpened, .supplementRequested, .taskResumed, .taskDecided, .bundleDecided, .decisionRevoked, .licencesIssued, .partnerUpdate]
@@ -65,12 +65,7 @@ struct CaseEvents: Sendable {
     func apply(_ event: TasksOpened, on connection: PostgresConnection) async throws {
         let number = try await requireCase(event.caseNumber, on: connection)
         for task in event.tasks {
-            _ = try await connection.query("""
-                INSERT INTO tasks (task_id, case_number, matter_code, department, department_name, region, status, deadlines)
-                VALUES (\(task.taskID), \(number), \(task.matterCode), \(task.department), \(task.departmentName), \(event.region),
-                        'under-review', \(try PostgresJSONB(task.deadlines)))
-                ON CONFLICT (task_id) DO UPDATE SET deadlines = EXCLUDED.deadlines
-                """)
+            try await repository.openTask(task, caseNumber: number, region: event.region, on: connection)
         }
         let names = event.tasks.map { "\($0.departmentName)（\($0.matterName)）" }.joined(separator: "、")
         try await repository.addTimeline(number, at: event.acceptedAt, kind: "tasks-opened", summary: "Under review in parallel (并联审批) by \(names).", on: connection)
@@ -78,13 +73,7 @@ struct CaseEvents: Sendable {
 
     func apply(_ event: SupplementRequested, on connection: PostgresConnection) async throws {
         let number = try await requireCase(event.caseNumber, on: connection)
-        _ = try await connection.query("""
-            INSERT INTO supplement_requests (request_id, case_number, task_id, matter_code, department, items, reason, requested_at)
-            VALUES (\(event.requestID), \(number), \(event.taskID), \(event.matterCode), \(event.department), \(try PostgresJSONB(event.items)),
-                    \(event.reason), \(event.requestedAt))
-            ON CONFLICT (request_id) DO NOTHING
-            """)
-        _ = try await connection.query("UPDATE tasks SET status = 'awaiting-supplement' WHERE task_id = \(event.taskID) AND status = 'under-review'")
+        try await repository.insertSupplementRequest(event, caseNumber: number, on: connection)
         let items = event.items.map(\.name).joined(separator: "、")
         let department = try await taskDepartmentName(event.taskID, fallback: departmentName(event.department, region: catalogue.region), on: connection)
         try await repository.addTimeline(number, at: event.requestedAt, kind: "supplement-requested", summary: "\(department) asks for (补正): \(items). Reason: \(event.reason)", on: connection)
@@ -93,10 +82,7 @@ struct CaseEvents: Sendable {
     func apply(_ event: TaskResumed, on connection: PostgresConnection) async throws {
         let number = try await requireCase(event.caseNumber, on: connection)
         try await repository.markAnswered([event.requestID], at: event.resumedAt, on: connection)
-        _ = try await connection.query("""
-            UPDATE tasks SET status = 'under-review', deadlines = \(try PostgresJSONB(event.deadlines))
-            WHERE task_id = \(event.taskID) AND status = 'awaiting-supplement'
-            """)
+        try await repository.resumeTask(event.taskID, deadlines: event.deadlines, on: connection)
         let department = try await taskDepartmentName(event.taskID, fallback: "The department", on: connection)
         let promised = Envelope.formatTime(event.deadlines.promisedDeadline)
         try await repository.addTimeline(number, at: event.resumedAt, kind: "task-resumed", summary: "\(department) resumed the review; promised by \(promised).", on: connection)
@@ -104,16 +90,16 @@ struct CaseEvents: Sendable {
 
     func apply(_ event: TaskDecided, on connection: PostgresConnection) async throws {
         let number = try await requireCase(event.caseNumber, on: connection)
-        try await record(event.decision, caseNumber: number, region: event.region, on: connection)
+        try await repository.recordDecision(event.decision, caseNumber: number, region: event.region, on: connection)
         try await repository.addTimeline(number, at: event.decision.decidedAt, kind: "task-decided", summary: summary(of: event.decision), on: connection)
     }
 
     func apply(_ event: BundleDecided, on connection: PostgresConnection) async throws {
         let number = try await requireCase(event.caseNumber, handedOverFrom: event.handedOverFrom, on: connection)
         for decision in event.decisions {
-            try await record(decision, caseNumber: number, region: event.region, on: connection)
+            try await repository.recordDecision(decision, caseNumber: number, region: event.region, on: connection)
         }
-        _ = try await connection.query("UPDATE cases SET decided_at = \(event.decidedAt) WHERE number = \(number)")
+        try await repository.markDecided(number, at: event.decidedAt, on: connection)
         let approved = event.decisions.filter { $0.outcome == .approved }.count
         let rejected = event.decisions.count - approved
         try await repository.addTimeline(
@@ -125,7 +111,7 @@ struct CaseEvents: Sendable {
 
     func apply(_ event: DecisionRevoked, on connection: PostgresConnection) async throws {
         let number = try await requireCase(event.caseNumber, on: connection)
-        _ = try await connection.query("UPDATE tasks SET status = 'revoked' WHERE task_id = \(event.taskID)")
+        try await repository.markTaskRevoked(event.taskID, on: connection)
         let department = try await taskDepartmentName(event.taskID, fallback: departmentName(event.department, region: catalogue.region), on: connection)
         try await repository.addTimeline(
             number, at: event.revokedAt, kind: "decision-revoked",
@@ -136,11 +122,7 @@ struct CaseEvents: Sendable {
 
     func apply(_ event: LicencesIssued, on connection: PostgresConnection) async throws {
         let number = try await requireCase(event.caseNumber, handedOverFrom: event.handedOverFrom, on: connection)
-        _ = try await connection.query("""
-            UPDATE cases SET licences_issued_at = \(event.issuedAt),
-                licences = licences || \(try PostgresJSONB(event.licences)), refused = refused || \(try PostgresJSONB(event.refused))
-            WHERE number = \(number)
-            """)
+        try await repository.addLicences(event.licences, refused: event.refused, issuedAt: event.issuedAt, to: number, on: connection)
         let licences = event.licences.map { "\($0.kind.name) \($0.licenceNumber)" }.joined(separator: "、")
         try await repository.addTimeline(
             number, at: event.issuedAt, kind: "licences-issued",
@@ -155,17 +137,10 @@ struct CaseEvents: Sendable {
     func apply(_ event: PartnerUpdate, on connection: PostgresConnection) async throws {
         let number = try await requireCase(event.caseNumber, on: connection)
         if event.kind == .result {
-            _ = try await connection.query("""
-                UPDATE cases SET licences = licences || \(try PostgresJSONB(event.licences)), refused = refused || \(try PostgresJSONB(event.refused))
-                WHERE number = \(number)
-                """)
+            try await repository.addLicences(event.licences, refused: event.refused, issuedAt: nil, to: number, on: connection)
         }
         if event.status == .decided || event.kind == .result {
-            _ = try await connection.query("""
-                UPDATE partner_parts SET decided_at = COALESCE(decided_at, \(event.occurredAt)),
-                    completed_at = CASE WHEN \(event.kind == .result) THEN COALESCE(completed_at, \(event.occurredAt)) ELSE completed_at END
-                WHERE case_number = \(number) AND region = \(event.partnerRegion)
-                """)
+            try await repository.markPartnerPart(number, region: event.partnerRegion, at: event.occurredAt, completed: event.kind == .result, on: connection)
         }
         var details: [String] = []
         let matters = event.matters.map { matter in
@@ -177,18 +152,6 @@ struct CaseEvents: Sendable {
         if let note = event.note { details.append(note) }
         let summary = "\(event.partnerName) (\(event.partnerRegion)): \(event.status.rawValue)" + (details.isEmpty ? "." : " — " + details.joined(separator: "; ") + ".")
         try await repository.addTimeline(number, at: event.occurredAt, kind: "partner-update", summary: summary, on: connection)
-    }
-
-    /// A decided task, whatever order its events came in.
-    func record(_ decision: MatterDecision, caseNumber: String, region: String, on connection: PostgresConnection) async throws {
-        _ = try await connection.query("""
-            INSERT INTO tasks (task_id, case_number, matter_code, department, department_name, region, status, deadlines, decision)
-            VALUES (\(decision.taskID), \(caseNumber), \(decision.matterCode), \(decision.department), \(decision.departmentName), \(region),
-                    \(decision.outcome.rawValue), \(try PostgresJSONB(decision.deadlines)), \(try PostgresJSONB(decision)))
-            ON CONFLICT (task_id) DO UPDATE SET
-                status = CASE WHEN tasks.status = 'revoked' THEN tasks.status ELSE EXCLUDED.status END,
-                deadlines = EXCLUDED.deadlines, decision = EXCLUDED.decision
-            """)
     }
 
     func summary(of decision: MatterDecision) -> String {
@@ -205,6 +168,6 @@ struct CaseEvents: Sendable {
     }
 
     func taskDepartmentName(_ taskID: String, fallback: String, on connection: PostgresConnection) async throws -> String {
-        try await connection.query("SELECT department_name FROM tasks WHERE task_id = \(taskID)").decode(String.self).first ?? fallback
+        try await repository.taskDepartmentName(taskID, on: connection) ?? fallback
     }
 }

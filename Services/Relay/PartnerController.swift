@@ -1,0 +1,31 @@
+import Hummingbird
+import ServiceKit
+import TongbanClient
+
+/// GET /relay/partners and GET /relay/quarantine: the operator's view of the exchange. Admins only:
+/// it names partners' clusters and what was refused from them.
+struct PartnerController {
+    let workflow: RelayWorkflow
+
+    func addRoutes(to router: Router<TongbanRequestContext>) {
+        router.get("relay/partners") { _, context -> Response in
+            _ = try context.requirePrincipal(.admin)
+            return try Response.json(try await workflow.standings())
+        }
+        router.get("relay/quarantine") { request, context -> Response in
+            _ = try context.requirePrincipal(.admin)
+            var limit = 50
+            if let text = request.uri.queryParameters.get("limit") {
+                guard let value = Int(text), (1...500).contains(value) else {
+                    throw Problem.validation([FieldError(field: "limit", problem: "must be a whole number from 1 to 500")])
+                }
+                limit = value
+            }
+            let partner = request.uri.queryParameters.get("partner")
+            if let partner, workflow.registry[partner] == nil {
+                throw Problem.validation([FieldError(field: "partner", problem: "\(partner) is not a partner of this region")])
+            }
+            return try Response.json(QuarantineList(items: try await workflow.quarantine(limit: limit, partner: partner)))
+        }
+    }
+}

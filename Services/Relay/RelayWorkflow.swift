@@ -1,0 +1,42 @@
+import Foundation
+import Postgres
+import TongbanClient
+
+/// The exchange as the relay's tables record it, for the operator's view, the metrics and the
+/// housekeeping. Handing cases over and taking them in are OutboundRouter's and InboxConsumer's,
+/// each in the transaction of the event it handles; transmitting is DeliveryLoop's.
+struct RelayWorkflow: Sendable {
+    let database: PostgresClient
+    let registry: PartnerRegistry
+    let homeRegion: String
+
+    /// How the exchange with every partner stands.
+    func standings() async throws -> PartnerStandings {
+        let (deliveries, quarantined) = try await database.withConnection { connection in
+            (try await RelayRepository.deliverySummaries(on: connection), try await RelayRepository.quarantinedCounts(on: connection))
+        }
+        return PartnerStandings(
+            region: homeRegion,
+            partners: registry.sorted.map { partner in
+                let row = deliveries[partner.region]
+                return PartnerStandings.Partner(
+                    region: partner.region, name: partner.name, keyIDs: partner.keys.keys.sorted(),
+                    inbox: .init(bootstrapServers: partner.inbox.bootstrapServers, topic: partner.inbox.topic),
+                    backlog: row?.backlog ?? 0, oldestUndeliveredSeconds: row?.oldestSeconds ?? 0,
+                    lastTransmittedAt: row?.lastTransmittedAt, lastAcknowledgedAt: row?.lastAcknowledgedAt, lastError: row?.lastError,
+                    quarantined: quarantined[partner.region] ?? 0
+                )
+            },
+            quarantinedFromUnknownSenders: quarantined[""] ?? 0
+        )
+    }
+
+    func quarantine(limit: Int, partner: String?) async throws -> [QuarantineList.Item] {
+        try await database.withConnection { try await RelayRepository.quarantine(limit: limit, partner: partner, on: $0) }
+    }
+
+    /// Forgets what no longer matters: acknowledged envelopes and seen ids older than `cutoff`.
+    func prune(before cutoff: Date) async throws {
+        try await database.withConnection { try await RelayRepository.prune(before: cutoff, on: $0) }
+    }
+}
