@@ -129,7 +129,16 @@ struct SealClient: Sendable {
         var headers = extra
         if let token { headers[.authorization] = "Bearer \(token)" }
         if body != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
-        let response = try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(bytes: $0) })
+        let started = ContinuousClock.now
+        let response: TestResponse
+        do {
+            response = try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(bytes: $0) })
+        } catch {
+            // A bare readTimeout names neither the request nor what seal was doing meanwhile.
+            let recent = harness.logLines.withLock { $0.suffix(40) }.joined(separator: "\n")
+            Issue.record("\(method) \(uri) failed after \(ContinuousClock.now - started): \(error); seal's last log lines:\n\(recent)")
+            throw error
+        }
         harness.responses.withLock { $0.append(Array(response.body.readableBytesView)) }
         return response
     }
