@@ -67,7 +67,7 @@ let package = Package(
         .target(
             name: "ServiceKit",
             dependencies: [
-                "Postgres", "Kafka", "Messaging", "Domain", "Plumbing", "Signing", hummingbird, lifecycle, unixSignals, logging,
+                "Postgres", "Kafka", "Messaging", "Domain", "Plumbing", "Signing", "TongbanClient", hummingbird, lifecycle, unixSignals, logging,
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -122,7 +122,8 @@ let package = Package(
         // How users talk to the services over HTTP: the demo, the benchmark and whole-system tests.
         .target(
             name: "TongbanClient",
-            dependencies: ["Messaging", "Signing", .product(name: "Crypto", package: "swift-crypto")],
+            // Domain: the catalogue's own types (a matter's mode, licence, requirements) are in intake's answers.
+            dependencies: ["Messaging", "Domain", "Signing", .product(name: "Crypto", package: "swift-crypto")],
             path: "Shared/Client",
             swiftSettings: strict
         ),
@@ -172,7 +173,11 @@ let package = Package(
         ),
         .target(
             name: "ServiceTestSupport",
-            dependencies: ["ServiceKit", "Messaging", "Kafka", "Postgres", "TestSupport", "TongbanClient", logging],
+            dependencies: [
+                "ServiceKit", "Messaging", "Kafka", "Postgres", "TestSupport", "TongbanClient", hummingbird, logging,
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             path: "Tests/ServiceTestSupport",
             swiftSettings: strict
         ),
@@ -219,7 +224,7 @@ let package = Package(
         .testTarget(
             name: "ServiceKitTests",
             dependencies: [
-                "ServiceKit", "Kafka", "Signing", "TestSupport", hummingbird, logging, lifecycle,
+                "ServiceKit", "ServiceTestSupport", "Domain", "Kafka", "Signing", "TestSupport", "TongbanClient", hummingbird, logging, lifecycle,
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -246,7 +251,7 @@ let package = Package(
         .testTarget(
             name: "SealTests",
             dependencies: [
-                "Seal", "Signing", "ServiceKit", "ServiceTestSupport", "Messaging", "Postgres", "TestSupport",
+                "Seal", "Signing", "ServiceKit", "ServiceTestSupport", "Messaging", "Postgres", "TestSupport", "TongbanClient",
                 hummingbird, logging,
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
@@ -258,7 +263,7 @@ let package = Package(
         .testTarget(
             name: "ApprovalTests",
             dependencies: [
-                "Approval", "ServiceTestSupport", "ServiceKit", "Messaging", "Domain", "Postgres", "TestSupport", hummingbird, logging,
+                "Approval", "ServiceTestSupport", "ServiceKit", "Messaging", "Domain", "Postgres", "TestSupport", "TongbanClient", hummingbird, logging,
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             path: "Tests/ApprovalTests",
@@ -279,7 +284,7 @@ let package = Package(
         .testTarget(
             name: "EvaluationTests",
             dependencies: [
-                "Evaluation", "ServiceKit", "ServiceTestSupport", "Messaging", "Postgres", "Domain", "TestSupport",
+                "Evaluation", "ServiceKit", "ServiceTestSupport", "Messaging", "Postgres", "Domain", "TestSupport", "TongbanClient",
                 hummingbird, logging,
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

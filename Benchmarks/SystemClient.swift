@@ -74,8 +74,7 @@ final class SystemClient: Sendable {
         guard response.status == .created else {
             return .refused(status: Int(response.status.code), body: String(buffer: body))
         }
-        struct Receipt: Decodable { var caseNumber: String }
-        return .accepted(try Envelope.decoder.decode(Receipt.self, from: Data(body.readableBytesView)).caseNumber)
+        return .accepted(try Envelope.decoder.decode(CaseReceipt.self, from: Data(body.readableBytesView)).caseNumber)
     }
 
     // MARK: Approval
@@ -89,11 +88,7 @@ final class SystemClient: Sendable {
         guard response.status == .ok else {
             throw ExternalCommandError(description: "GET /tasks answered \(response.status.code): \(String(buffer: body))")
         }
-        struct Tasks: Decodable {
-            struct Task: Decodable { var id: String }
-            var tasks: [Task]
-        }
-        return try Envelope.decoder.decode(Tasks.self, from: Data(body.readableBytesView)).tasks.map(\.id)
+        return try Envelope.decoder.decode(DepartmentTaskList.self, from: Data(body.readableBytesView)).tasks.map(\.id)
     }
 
     /// Approves a task; false when it was decided already (another officer, or a retry).

@@ -2,12 +2,12 @@ import Domain
 import Foundation
 import Messaging
 import Postgres
+import TongbanClient
 
 /// A case as approval keeps it: the submission and whether its bundle is decided.
 struct ApprovalCase: Sendable {
-    enum State: String, Sendable, PostgresCodable {
-        case open, decided, withdrawn
-    }
+    /// Where the case stands at approval, in the words its officers read (Shared/Client's).
+    typealias State = TongbanClient.DepartmentTask.CaseOverview.State
 
     var caseNumber: String
     var submission: CaseSubmitted
@@ -42,8 +42,9 @@ enum ApprovalRepository {
         let rows = try await connection.query("""
             SELECT case_number, submission, state, decided_at FROM cases WHERE case_number = \(caseNumber) \(unescaped: lock ? "FOR UPDATE" : "")
             """)
-        return try rows.decode((String, PostgresJSONB<CaseSubmitted>, ApprovalCase.State, Date?).self).first.map {
-            ApprovalCase(caseNumber: $0.0, submission: $0.1.value, state: $0.2, decidedAt: $0.3)
+        return try rows.decode((String, PostgresJSONB<CaseSubmitted>, String, Date?).self).first.map {
+            // The column's CHECK admits only the enum's values.
+            ApprovalCase(caseNumber: $0.0, submission: $0.1.value, state: ApprovalCase.State(rawValue: $0.2) ?? .open, decidedAt: $0.3)
         }
     }
 
@@ -78,7 +79,7 @@ enum ApprovalRepository {
                 INSERT INTO tasks (id, case_number, position, matter_code, department, matter, state, legal_deadline, promised_deadline,
                                    verification_limit_days, verification_deadline)
                 VALUES (\(task.id), \(task.caseNumber), \(position), \(task.matter.code), \(task.department), \(try PostgresJSONB(task.matter)),
-                        \(DepartmentTask.State.open), \(deadlines.legalDeadline), \(deadlines.promisedDeadline),
+                        \(DepartmentTask.State.open.rawValue), \(deadlines.legalDeadline), \(deadlines.promisedDeadline),
                         \(task.verification?.limitDays), \(task.verification?.deadline))
                 """)
             try await save(task, calendar: calendar, asOf: task.acceptedAt, on: connection)
@@ -93,7 +94,7 @@ enum ApprovalRepository {
         let verification = task.verification
         _ = try await connection.query("""
             UPDATE tasks SET
-                state = \(task.state), claimed_by = \(task.claimedBy), claimed_at = \(task.claimedAt),
+                state = \(task.state.rawValue), claimed_by = \(task.claimedBy), claimed_at = \(task.claimedAt),
                 legal_deadline = \(deadlines.legalDeadline), promised_deadline = \(deadlines.promisedDeadline),
                 outcome = \(decision?.outcome.rawValue), legal_basis = \(decision?.legalBasis), decision_note = \(decision?.note),
                 decided_by = \(decision?.decidedBy), decided_at = \(decision?.decidedAt), on_time = \(decision?.onTime),
@@ -162,7 +163,9 @@ enum ApprovalRepository {
         var caseNumber: String
         var acceptedAt: Date
         var matter: CaseSubmitted.Matter
-        var state: DepartmentTask.State
+        // Text: a Decodable field that is not PostgresCodable is read as JSON. The column's CHECK
+        // admits only the enum's values.
+        var state: String
         var claimedBy: String?
         var claimedAt: Date?
         var outcome: String?
@@ -232,7 +235,7 @@ enum ApprovalRepository {
             """).decodeRecords(StepRow.self), by: \.taskID)
         return rows.map { row in
             var task = DepartmentTask(
-                id: row.id, caseNumber: row.caseNumber, acceptedAt: row.acceptedAt, matter: row.matter, state: row.state,
+                id: row.id, caseNumber: row.caseNumber, acceptedAt: row.acceptedAt, matter: row.matter, state: DepartmentTask.State(rawValue: row.state) ?? .open,
                 claimedBy: row.claimedBy, claimedAt: row.claimedAt
             )
             task.supplementRequests = (requests[row.id] ?? []).map {
@@ -258,4 +261,3 @@ enum ApprovalRepository {
     }
 }
 
-extension DepartmentTask.State: PostgresCodable {}

@@ -5,6 +5,7 @@ import Logging
 import Messaging
 import Postgres
 import ServiceKit
+import TongbanClient
 
 /// Every change approval makes, each in one transaction with the events it causes (outbox): tasks
 /// opened from submitted cases, officers' actions on them, supplements that resume a clock,

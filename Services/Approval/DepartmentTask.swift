@@ -1,29 +1,14 @@
 import Domain
 import Foundation
 import Messaging
-import ServiceKit
+import TongbanClient
 
 /// One department's task on one matter of a case. A case's tasks run in parallel (并联审批), each
 /// under its own legal and promised limits (限时办结). Plain values and rules: the repository loads
 /// and stores it, the workflow wraps each change in a transaction with its events.
 struct DepartmentTask: Sendable, Equatable {
-    enum State: String, Codable, Sendable, CaseIterable {
-        /// Waiting for the department's review and decision.
-        case open
-        /// Waiting for the applicant's supplement (补正); the clock stands still.
-        case suspended
-        /// Approved on the applicant's commitment (告知承诺); the department still has to verify it.
-        case verifying
-        /// Decided, nothing more to do.
-        case decided
-        /// A commitment approval revoked after a failed verification.
-        case revoked
-        /// Closed undecided: the applicant withdrew the case.
-        case withdrawn
-
-        /// States in which the department still has work to do: what an officer's list shows by default.
-        static let awaitingWork: [State] = [.open, .suspended, .verifying]
-    }
+    /// Where a task stands, in the words its officers read: Shared/Client's, written once.
+    typealias State = TongbanClient.DepartmentTask.State
 
     /// 补正: what an officer asked the applicant for. The clock stands still from `requestedAt`
     /// until `endedAt`.
@@ -378,4 +363,9 @@ extension String? {
         guard let trimmed = self?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
         return trimmed
     }
+}
+
+extension DepartmentTask.State {
+    /// States in which the department still has work to do: what an officer's list shows by default.
+    static let awaitingWork: [Self] = [.open, .suspended, .verifying]
 }

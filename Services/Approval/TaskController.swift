@@ -4,6 +4,7 @@ import Hummingbird
 import Messaging
 import Postgres
 import ServiceKit
+import TongbanClient
 
 /// The officers' HTTP API (Docs/openapi.yaml, approval): their department's tasks, claiming, 补正,
 /// steps before the decision, approval, rejection, and the verification of 告知承诺.
@@ -24,7 +25,7 @@ struct TaskController {
     static let defaultLimit = 100
     static let maximumLimit = 500
 
-    @Sendable func list(_ request: Request, context: TongbanRequestContext) async throws -> TaskList {
+    @Sendable func list(_ request: Request, context: TongbanRequestContext) async throws -> Encoded<DepartmentTaskList> {
         let officer = try context.requirePrincipal(.officer)
         let query = request.uri.queryParameters
         var errors: [FieldError] = []
@@ -54,23 +55,21 @@ struct TaskController {
         guard errors.isEmpty else { throw Problem.validation(errors) }
         let (tasks, submissions) = try await workflow.list(for: officer, states: states, dueBefore: dueBefore, limit: limit)
         let now = workflow.now()
-        return TaskList(tasks: tasks.map { TaskView($0, submission: submissions[$0.caseNumber], workflow: workflow, now: now) })
+        return Encoded(DepartmentTaskList(tasks: tasks.map { $0.view(submission: submissions[$0.caseNumber], workflow: workflow, now: now) }))
     }
 
-    @Sendable func show(_ request: Request, context: TongbanRequestContext) async throws -> TaskView {
+    @Sendable func show(_ request: Request, context: TongbanRequestContext) async throws -> Encoded<TongbanClient.DepartmentTask> {
         let officer = try context.requirePrincipal(.officer)
         let (task, approvalCase, siblings) = try await workflow.view(task: try taskID(context), by: officer)
-        var view = TaskView(task, submission: approvalCase.submission, workflow: workflow, now: workflow.now())
-        view.addDetail(approvalCase, tasks: siblings, workflow: workflow, now: workflow.now())
-        return view
+        return Encoded(task.detailedView(approvalCase, siblings: siblings, workflow: workflow, now: workflow.now()))
     }
 
-    @Sendable func claim(_ request: Request, context: TongbanRequestContext) async throws -> TaskView {
+    @Sendable func claim(_ request: Request, context: TongbanRequestContext) async throws -> Encoded<TongbanClient.DepartmentTask> {
         let officer = try context.requirePrincipal(.officer)
         let (task, _) = try await workflow.change(task: try taskID(context), by: officer) { task, now throws(TaskRefusal) in
             try task.claim(by: officer.subject, at: now)
         }
-        return TaskView(task, submission: nil, workflow: workflow, now: workflow.now())
+        return Encoded(task.view(submission: nil, workflow: workflow, now: workflow.now()))
     }
 
     struct SupplementRequestBody: Decodable {
@@ -78,7 +77,7 @@ struct TaskController {
         var reason: String
     }
 
-    @Sendable func requestSupplement(_ request: Request, context: TongbanRequestContext) async throws -> EditedResponse<SupplementRequestView> {
+    @Sendable func requestSupplement(_ request: Request, context: TongbanRequestContext) async throws -> EditedResponse<Encoded<TongbanClient.DepartmentTask.SupplementRequest>> {
         let officer = try context.requirePrincipal(.officer)
         let id = try taskID(context)
         let body = try await request.decode(as: SupplementRequestBody.self, context: context)
@@ -99,7 +98,7 @@ struct TaskController {
         return EditedResponse(
             status: .created,
             headers: [.location: "/tasks/\(id.uuidString.lowercased())"],
-            response: SupplementRequestView(supplement)
+            response: Encoded(supplement.view)
         )
     }
 
@@ -109,14 +108,14 @@ struct TaskController {
         var findings: String
     }
 
-    @Sendable func recordInspection(_ request: Request, context: TongbanRequestContext) async throws -> EditedResponse<StepView> {
+    @Sendable func recordInspection(_ request: Request, context: TongbanRequestContext) async throws -> EditedResponse<Encoded<TongbanClient.DepartmentTask.Step>> {
         let officer = try context.requirePrincipal(.officer)
         let id = try taskID(context)
         let body = try await request.decode(as: InspectionBody.self, context: context)
         let (_, step) = try await workflow.change(task: id, by: officer) { task, now throws(TaskRefusal) in
             try task.recordStep(body.step, result: body.result, findings: body.findings.trimmingCharacters(in: .whitespacesAndNewlines), by: officer.subject, at: now)
         }
-        return EditedResponse(status: .created, headers: [.location: "/tasks/\(id.uuidString.lowercased())"], response: StepView(step))
+        return EditedResponse(status: .created, headers: [.location: "/tasks/\(id.uuidString.lowercased())"], response: Encoded(step.view))
     }
 
     struct ApprovalBody: Decodable {
@@ -124,14 +123,14 @@ struct TaskController {
         var comment: String?
     }
 
-    @Sendable func approve(_ request: Request, context: TongbanRequestContext) async throws -> TaskView {
+    @Sendable func approve(_ request: Request, context: TongbanRequestContext) async throws -> Encoded<TongbanClient.DepartmentTask> {
         let officer = try context.requirePrincipal(.officer)
         let id = try taskID(context)
         let body = try await request.decode(as: ApprovalBody.self, context: context)
         let (task, _) = try await workflow.change(task: id, by: officer, { task, now throws(TaskRefusal) in
             try task.approve(legalBasis: body.legalBasis, comment: body.comment, by: officer.subject, at: now, calendar: workflow.calendar)
         }, events: publishDecision)
-        return TaskView(task, submission: nil, workflow: workflow, now: workflow.now())
+        return Encoded(task.view(submission: nil, workflow: workflow, now: workflow.now()))
     }
 
     struct RejectionBody: Decodable {
@@ -139,14 +138,14 @@ struct TaskController {
         var reason: String?
     }
 
-    @Sendable func reject(_ request: Request, context: TongbanRequestContext) async throws -> TaskView {
+    @Sendable func reject(_ request: Request, context: TongbanRequestContext) async throws -> Encoded<TongbanClient.DepartmentTask> {
         let officer = try context.requirePrincipal(.officer)
         let id = try taskID(context)
         let body = try await request.decode(as: RejectionBody.self, context: context)
         let (task, _) = try await workflow.change(task: id, by: officer, { task, now throws(TaskRefusal) in
             try task.reject(legalBasis: body.legalBasis, reason: body.reason, by: officer.subject, at: now, calendar: workflow.calendar)
         }, events: publishDecision)
-        return TaskView(task, submission: nil, workflow: workflow, now: workflow.now())
+        return Encoded(task.view(submission: nil, workflow: workflow, now: workflow.now()))
     }
 
     struct VerificationBody: Decodable {
@@ -155,7 +154,7 @@ struct TaskController {
         var legalBasis: String?
     }
 
-    @Sendable func verify(_ request: Request, context: TongbanRequestContext) async throws -> TaskView {
+    @Sendable func verify(_ request: Request, context: TongbanRequestContext) async throws -> Encoded<TongbanClient.DepartmentTask> {
         let officer = try context.requirePrincipal(.officer)
         let id = try taskID(context)
         let body = try await request.decode(as: VerificationBody.self, context: context)
@@ -174,7 +173,7 @@ struct TaskController {
                 revokedAt: now
             ), to: .decisionRevoked, key: task.caseNumber, on: connection)
         }
-        return TaskView(task, submission: nil, workflow: workflow, now: workflow.now())
+        return Encoded(task.view(submission: nil, workflow: workflow, now: workflow.now()))
     }
 
     private func publishDecision(_ task: DepartmentTask, _: Void, _: Date, _ connection: PostgresConnection) async throws {

@@ -1,217 +1,130 @@
 import Domain
 import Foundation
-import Hummingbird
 import Messaging
+import TongbanClient
 
-/// GET /tasks.
-struct TaskList: ResponseEncodable {
-    var tasks: [TaskView]
-}
+// A task as its officer sees it is Shared/Client's `DepartmentTask` (TongbanClient's, not this
+// module's domain type of the same name): built here from the domain's task, its case and its
+// clocks as they stand.
 
-/// A task as an officer sees it: the matter, the applicant, its clocks as they stand, its steps,
-/// supplement requests, decision and verification.
-struct TaskView: ResponseEncodable {
-    struct Matter: Encodable {
-        var code: String
-        var name: String
-        var mode: ApprovalMode
-        var stepsBeforeDecision: [String]
-        var licence: LicenceKind?
-    }
+private typealias TaskResponse = TongbanClient.DepartmentTask
 
-    struct Applicant: Encodable {
-        var kind: ApplicantRecord.Kind
-        var name: String
-        var identifier: String
-    }
-
-    /// Both limits and their deadlines, with the working days left (negative when overdue) while
-    /// the task is undecided. While suspended the deadlines are as if the clock ran again now.
-    struct Clock: Encodable {
-        var legalLimitDays: Int
-        var promisedLimitDays: Int
-        var legalDeadline: Date
-        var promisedDeadline: Date
-        var legalRemainingWorkingDays: Double?
-        var promisedRemainingWorkingDays: Double?
-        var suspended: Bool
-    }
-
-    struct DecisionView: Encodable {
-        var outcome: DecisionOutcome
-        var legalBasis: String?
-        var comment: String?
-        var reason: String?
-        var decidedBy: String
-        var decidedAt: Date
-        var onTime: Bool
-    }
-
-    struct VerificationView: Encodable {
-        var limitDays: Int
-        var deadline: Date
-        var remainingWorkingDays: Double?
-        var state: String
-        var findings: String?
-        var legalBasis: String?
-        var verifiedBy: String?
-        var verifiedAt: Date?
-    }
-
-    /// The case as a whole: the latest of its tasks' deadlines, and how far each department is.
-    struct CaseView: Encodable {
-        struct Sibling: Encodable {
-            var taskID: String
-            var matterCode: String
-            var department: String
-            var departmentName: String
-            var state: DepartmentTask.State
-        }
-
-        var state: String
-        var legalLimitDays: Int
-        var promisedLimitDays: Int
-        var legalDeadline: Date
-        var promisedDeadline: Date
-        var tasks: [Sibling]
-    }
-
-    var id: String
-    var caseNumber: String
-    var state: DepartmentTask.State
-    var department: String
-    var departmentName: String
-    var matter: Matter
-    var bundle: CaseSubmitted.Bundle?
-    var applicant: Applicant?
-    var acceptedAt: Date
-    var claimedBy: String?
-    var claimedAt: Date?
-    var deadlines: Clock
-    var nextStep: String?
-    var steps: [StepView]
-    var supplementRequests: [SupplementRequestView]
-    var decision: DecisionView?
-    var verification: VerificationView?
-    // Detail only (GET /tasks/{id}).
-    var materials: [MaterialReference]?
-    var deficiencies: [CaseSubmitted.Deficiency]?
-    var handedOverFrom: CaseSubmitted.OriginCase?
-    var `case`: CaseView?
-
-    init(_ task: DepartmentTask, submission: CaseSubmitted?, workflow: ApprovalWorkflow, now: Date) {
+extension DepartmentTask {
+    /// The task as an officer sees it at `now`: the matter, the applicant (when `submission` is
+    /// given), its clocks, its steps, supplement requests, decision and verification.
+    func view(submission: CaseSubmitted?, workflow: ApprovalWorkflow, now: Date) -> TongbanClient.DepartmentTask {
         let calendar = workflow.calendar
-        let clock = task.clock(calendar)
-        let undecided = task.state == .open || task.state == .suspended
+        let clock = self.clock(calendar)
+        let undecided = state == .open || state == .suspended
         // A decided task's clock is read at its decision.
-        let asOf = undecided ? now : task.decision?.decidedAt ?? now
-        let deadlines = task.deadlines(calendar, asOf: asOf)
-        id = task.id.uuidString.lowercased()
-        caseNumber = task.caseNumber
-        state = task.state
-        department = task.department
-        departmentName = task.matter.departmentName
-        matter = Matter(code: task.matter.code, name: task.matter.name, mode: task.matter.mode, stepsBeforeDecision: task.matter.stepsBeforeDecision, licence: task.matter.licence)
-        bundle = submission?.bundle
-        applicant = submission.map { Applicant(kind: $0.applicant.kind, name: $0.applicant.name, identifier: $0.applicant.identifier) }
-        // The list shows it too: an officer sees at once which cases a partner region handed over (跨省通办).
-        handedOverFrom = submission?.handedOverFrom
-        acceptedAt = task.acceptedAt
-        claimedBy = task.claimedBy
-        claimedAt = task.claimedAt
-        self.deadlines = Clock(
+        let asOf = undecided ? now : decision?.decidedAt ?? now
+        let deadlines = self.deadlines(calendar, asOf: asOf)
+        let clockView = TaskResponse.Clock(
             legalLimitDays: deadlines.legalLimitDays,
             promisedLimitDays: deadlines.promisedLimitDays,
             legalDeadline: deadlines.legalDeadline,
             promisedDeadline: deadlines.promisedDeadline,
-            legalRemainingWorkingDays: undecided ? Self.rounded(clock.remainingWorkingDays(limitDays: deadlines.legalLimitDays, at: now)) : nil,
-            promisedRemainingWorkingDays: undecided ? Self.rounded(clock.remainingWorkingDays(limitDays: deadlines.promisedLimitDays, at: now)) : nil,
-            suspended: task.state == .suspended
+            legalRemainingWorkingDays: undecided ? rounded(clock.remainingWorkingDays(limitDays: deadlines.legalLimitDays, at: now)) : nil,
+            promisedRemainingWorkingDays: undecided ? rounded(clock.remainingWorkingDays(limitDays: deadlines.promisedLimitDays, at: now)) : nil,
+            suspended: state == .suspended
         )
-        nextStep = undecided ? task.nextStep : nil
-        steps = task.steps.map(StepView.init)
-        supplementRequests = task.supplementRequests.map(SupplementRequestView.init)
-        decision = task.decision.map {
-            DecisionView(
-                outcome: $0.outcome, legalBasis: $0.legalBasis,
-                comment: $0.outcome == .approved ? $0.note : nil, reason: $0.outcome == .rejected ? $0.note : nil,
-                decidedBy: $0.decidedBy, decidedAt: $0.decidedAt, onTime: $0.onTime
+        let applicant = submission.map { TaskResponse.Applicant(kind: $0.applicant.kind, name: $0.applicant.name, identifier: $0.applicant.identifier) }
+        let decisionView = decision.map { decision in
+            TaskResponse.Decision(
+                outcome: decision.outcome, legalBasis: decision.legalBasis,
+                comment: decision.outcome == .approved ? decision.note : nil, reason: decision.outcome == .rejected ? decision.note : nil,
+                decidedBy: decision.decidedBy, decidedAt: decision.decidedAt, onTime: decision.onTime
             )
         }
-        verification = task.verification.map { verification in
-            let verificationClock = WorkingDayClock(calendar: calendar, acceptedAt: task.acceptedAt)
-            return VerificationView(
+        let verificationView = verification.map { verification in
+            let verificationClock = WorkingDayClock(calendar: calendar, acceptedAt: acceptedAt)
+            let remaining: Double? = state == .verifying ? rounded(verificationClock.remainingWorkingDays(limitDays: verification.limitDays, at: now)) : nil
+            let outcome: TaskResponse.Verification.State = verification.passed.map { $0 ? .passed : .failed } ?? (state == .verifying ? .pending : .notDone)
+            return TaskResponse.Verification(
                 limitDays: verification.limitDays,
                 deadline: verification.deadline,
-                remainingWorkingDays: task.state == .verifying ? Self.rounded(verificationClock.remainingWorkingDays(limitDays: verification.limitDays, at: now)) : nil,
-                state: verification.passed.map { $0 ? "passed" : "failed" } ?? (task.state == .verifying ? "pending" : "not-done"),
+                remainingWorkingDays: remaining,
+                state: outcome,
                 findings: verification.findings,
                 legalBasis: verification.legalBasis,
                 verifiedBy: verification.verifiedBy,
                 verifiedAt: verification.verifiedAt
             )
         }
+        return TaskResponse(
+            id: id.uuidString.lowercased(),
+            caseNumber: caseNumber,
+            state: state,
+            department: department,
+            departmentName: matter.departmentName,
+            matter: TaskResponse.Matter(code: matter.code, name: matter.name, mode: matter.mode, stepsBeforeDecision: matter.stepsBeforeDecision, licence: matter.licence),
+            bundle: submission?.bundle,
+            applicant: applicant,
+            acceptedAt: acceptedAt,
+            claimedBy: claimedBy,
+            claimedAt: claimedAt,
+            deadlines: clockView,
+            nextStep: undecided ? nextStep : nil,
+            steps: steps.map(\.view),
+            supplementRequests: supplementRequests.map(\.view),
+            decision: decisionView,
+            verification: verificationView,
+            // The list shows it too: an officer sees at once which cases a partner region handed over (跨省通办).
+            handedOverFrom: submission?.handedOverFrom
+        )
     }
 
-    /// What only the single task's page shows: the materials, what is owed, and the whole case.
-    mutating func addDetail(_ approvalCase: ApprovalCase, tasks: [DepartmentTask], workflow: ApprovalWorkflow, now: Date) {
+    /// The single task's page (`GET /tasks/{id}`): the view, with the materials, what is owed for
+    /// this matter, and the whole case among `siblings` (the case's tasks, this one included).
+    func detailedView(_ approvalCase: ApprovalCase, siblings: [DepartmentTask], workflow: ApprovalWorkflow, now: Date) -> TongbanClient.DepartmentTask {
         let submission = approvalCase.submission
-        materials = submission.materials
-        deficiencies = submission.deficiencies.filter { $0.matterCode == matter.code }
-        let clocks = tasks.map { task in
+        var view = self.view(submission: submission, workflow: workflow, now: now)
+        view.materials = submission.materials
+        view.deficiencies = submission.deficiencies.filter { $0.matterCode == matter.code }
+        let clocks = siblings.map { task in
             task.deadlines(workflow.calendar, asOf: task.decision?.decidedAt ?? now)
         }
-        `case` = CaseView(
-            state: approvalCase.state.rawValue,
+        view.case = TaskResponse.CaseOverview(
+            state: approvalCase.state,
             legalLimitDays: clocks.map(\.legalLimitDays).max() ?? 0,
             promisedLimitDays: clocks.map(\.promisedLimitDays).max() ?? 0,
             legalDeadline: clocks.map(\.legalDeadline).max() ?? acceptedAt,
             promisedDeadline: clocks.map(\.promisedDeadline).max() ?? acceptedAt,
-            tasks: tasks.map {
-                .init(taskID: $0.id.uuidString.lowercased(), matterCode: $0.matter.code, department: $0.department, departmentName: $0.matter.departmentName, state: $0.state)
+            tasks: siblings.map {
+                TaskResponse.CaseOverview.Sibling(taskID: $0.id.uuidString.lowercased(), matterCode: $0.matter.code, department: $0.department, departmentName: $0.matter.departmentName, state: $0.state)
             }
         )
-    }
-
-    /// Working days to the hundredth: what an officer can act on.
-    static func rounded(_ days: Double) -> Double {
-        (days * 100).rounded() / 100
+        return view
     }
 }
 
-struct StepView: ResponseEncodable {
-    var step: String
-    var result: DepartmentTask.StepRecord.Result
-    var findings: String
-    var recordedBy: String
-    var recordedAt: Date
+/// Working days to the hundredth: what an officer can act on.
+private func rounded(_ days: Double) -> Double {
+    (days * 100).rounded() / 100
+}
 
-    init(_ record: DepartmentTask.StepRecord) {
-        step = record.step
-        result = record.result
-        findings = record.findings
-        recordedBy = record.recordedBy
-        recordedAt = record.recordedAt
+// The domain's records in the client's words. Exhaustive switches: a case added on
+// either side does not compile until both agree.
+
+extension DepartmentTask.StepRecord {
+    /// The step as officers read it (also the answer to recording it).
+    var view: TongbanClient.DepartmentTask.Step {
+        let result: TaskResponse.Step.Result = switch self.result {
+        case .passed: .passed
+        case .failed: .failed
+        }
+        return .init(step: step, result: result, findings: findings, recordedBy: recordedBy, recordedAt: recordedAt)
     }
 }
 
-struct SupplementRequestView: ResponseEncodable {
-    var id: String
-    var items: [SupplementRequested.Item]
-    var reason: String
-    var requestedBy: String
-    var requestedAt: Date
-    /// When the clock ran again: the supplement arrived, or the task was closed.
-    var endedAt: Date?
-    var ending: DepartmentTask.SupplementRequest.Ending?
-
-    init(_ request: DepartmentTask.SupplementRequest) {
-        id = request.id.uuidString.lowercased()
-        items = request.items
-        reason = request.reason
-        requestedBy = request.requestedBy
-        requestedAt = request.requestedAt
-        endedAt = request.endedAt
-        ending = request.ending
+extension DepartmentTask.SupplementRequest {
+    /// The request as officers read it (also the answer to making it).
+    var view: TongbanClient.DepartmentTask.SupplementRequest {
+        let ending: TaskResponse.SupplementRequest.Ending? = switch self.ending {
+        case .supplied: .supplied
+        case .closed: .closed
+        case nil: nil
+        }
+        return .init(id: id.uuidString.lowercased(), items: items, reason: reason, requestedBy: requestedBy, requestedAt: requestedAt, endedAt: endedAt, ending: ending)
     }
 }

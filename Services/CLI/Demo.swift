@@ -77,7 +77,7 @@ struct WorkingDay: Sendable {
         // 2. 即办件: registered and licensed on the spot.
         scene("A start-up registers its company (企业设立登记, an immediate item)")
         let company = try await applyAccepted(matter: "company-establishment-registration", applicant: .startUp, record: &record)
-        let companyCase = try await waitForCase(company, applicant: .startUp) { $0.status == "completed" }
+        let companyCase = try await waitForCase(company, applicant: .startUp) { $0.status == .completed }
         say("completed on the spot: \(licences(companyCase))")
         record.completed.append(company)
 
@@ -86,7 +86,7 @@ struct WorkingDay: Sendable {
         scene("A restaurant opens: one application for three licences, the hygiene licence on a signed commitment (告知承诺)")
         let restaurant = try await applyAccepted(bundle: "restaurant-opening", applicant: .restaurant, commitments: ["public-place-hygiene-licence"], record: &record)
         try await decideAll(restaurant, department: "market-regulation", officer: "officer-market-03", record: &record)
-        let restaurantCase = try await waitForCase(restaurant, applicant: .restaurant) { $0.status == "completed" }
+        let restaurantCase = try await waitForCase(restaurant, applicant: .restaurant) { $0.status == .completed }
         say("completed, all licences at once under one seal (一枚印章): \(licences(restaurantCase))")
         record.completed.append(restaurant)
         record.licencePage = restaurantCase.licences.first.map { "\(seal.baseURL.absoluteString)/licences/\($0.licenceNumber)/page" }
@@ -100,14 +100,14 @@ struct WorkingDay: Sendable {
                 items: [.init(materialCode: "site-plan-revised", name: "修改后的总平面图")], reason: "总平面图与规划条件不符，请按规划条件修改后补正。"
             ), token: officer("officer-resources-07", department: "natural-resources"))
             say("natural resources asks for a revised site plan (补正): HTTP \(asked.status); the clock of \(first.matter.name) stops")
-            _ = try await waitForCase(project, applicant: .factory) { $0.status == "awaiting-supplement" }
+            _ = try await waitForCase(project, applicant: .factory) { $0.status == .awaitingSupplement }
             let supplied = try await intake.post("/cases/\(project)/supplements", json: SupplementUpload(
                 materials: [.document("site-plan-revised"), .document("deed-tax-receipt")]
             ), token: applicant(.factory), idempotencyKey: UUID().uuidString)
             say("the applicant supplies the revised plan and the owed receipt online: HTTP \(supplied.status)")
             let token = try await officer("officer-resources-07", department: "natural-resources")
             _ = try await waitFor("the review of \(first.matter.name) to resume") { () async throws -> Bool? in
-                try await approval.get("/tasks/\(first.id)", token: token).decode(DepartmentTask.self).state == "open" ? true : nil
+                try await approval.get("/tasks/\(first.id)", token: token).decode(DepartmentTask.self).state == .open ? true : nil
             }
             say("the review resumes; the deadline moves by the working time it waited")
         }
@@ -119,7 +119,7 @@ struct WorkingDay: Sendable {
         scene("A hazardous chemicals trader applies; the emergency management bureau rejects it")
         let chemicals = try await applyAccepted(matter: "hazardous-chemicals-business-licence", applicant: .trader, record: &record)
         try await decideAll(chemicals, department: "emergency-management", officer: "officer-emergency-02", reject: true, record: &record)
-        let chemicalsCase = try await waitForCase(chemicals, applicant: .trader) { $0.status == "completed" }
+        let chemicalsCase = try await waitForCase(chemicals, applicant: .trader) { $0.status == .completed }
         say("decided: \(chemicalsCase.refused.map { "\($0.matterName) not granted (\($0.legalBasis))" }.joined(separator: "; "))")
         record.completed.append(chemicals)
 
@@ -128,7 +128,7 @@ struct WorkingDay: Sendable {
         if try await partnerConfigured() {
             let branch = try await applyAccepted(matter: "beijing-branch-registration", applicant: .startUp, record: &record)
             try await decideAll(branch, department: "market-regulation", officer: "bj-officer-market-01", region: partnerRegion, client: partnerApproval, record: &record)
-            let branchCase = try await waitForCase(branch, applicant: .startUp) { $0.status == "completed" }
+            let branchCase = try await waitForCase(branch, applicant: .startUp) { $0.status == .completed }
             say("北京's licence is back on the case at this window: \(licences(branchCase))")
             record.completed.append(branch)
         } else {
@@ -174,7 +174,7 @@ struct WorkingDay: Sendable {
         }
         let view = try await caseView(number, applicant: applicant)
         let owed = view.deficiencies.map { "\($0.name), due \($0.dueBy)" }
-        say("accepted at the window as case \(number): \(view.status)\(owed.isEmpty ? "" : " — owes " + owed.joined(separator: "; "))")
+        say("accepted at the window as case \(number): \(view.status.rawValue)\(owed.isEmpty ? "" : " — owes " + owed.joined(separator: "; "))")
         record.accepted.append(number)
         return number
     }
@@ -203,7 +203,7 @@ struct WorkingDay: Sendable {
         let client = client ?? approval
         let token = try await officer(subject, department: department, region: region ?? self.region)
         return try await waitFor("the tasks of \(number) at \(department)") {
-            let list = try await client.get("/tasks", token: token).decode(DepartmentTaskList.self).tasks.filter { $0.caseNumber == number && $0.state == "open" }
+            let list = try await client.get("/tasks", token: token).decode(DepartmentTaskList.self).tasks.filter { $0.caseNumber == number && $0.state == .open }
             return list.isEmpty ? nil : list
         }
     }

@@ -5,6 +5,7 @@ import Messaging
 import Metrics
 import Postgres
 import ServiceKit
+import TongbanClient
 
 /// Reads a task's clock and raises each light change once: the `alerts` row (unique per subject
 /// and light) and its outbox event are written in the caller's transaction, so neither a second

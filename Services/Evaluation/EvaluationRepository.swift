@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import Messaging
 import Postgres
+import TongbanClient
 
 /// Evaluation's tables: its own projection of cases, task clocks, suspensions and partner regions'
 /// parts (built from events only), the alerts raised, ratings and rectifications. Every function
@@ -393,7 +394,7 @@ enum EvaluationRepository {
 
     // MARK: Rectifications
 
-    /// The columns `Rectification` reads from `rectifications`.
+    /// The columns `RectificationRow` reads from `rectifications`.
     private static let rectificationColumns = """
         rectification_id, case_number, department, department_name, rating_level, opened_at, limit_days, due_at,
         action, acted_by, acted_at, callback, applicant_satisfied, callback_by, closed_at, overdue
@@ -412,53 +413,53 @@ enum EvaluationRepository {
     }
 
     /// The case's rectifications, by department.
-    static func rectifications(caseNumber: String, on connection: PostgresConnection) async throws -> [Rectification] {
+    static func rectifications(caseNumber: String, on connection: PostgresConnection) async throws -> [RectificationRow] {
         try await connection.query("""
             SELECT \(unescaped: rectificationColumns) FROM rectifications WHERE case_number = \(caseNumber) ORDER BY department
-            """).decodeRecords(Rectification.self, keys: .convertFromSnakeCase)
+            """).decodeRecords(RectificationRow.self, keys: .convertFromSnakeCase)
     }
 
     /// Every rectification, or one department's, soonest deadline first.
-    static func rectifications(department: String?, on connection: PostgresConnection) async throws -> [Rectification] {
+    static func rectifications(department: String?, on connection: PostgresConnection) async throws -> [RectificationRow] {
         try await connection.query("""
             SELECT \(unescaped: rectificationColumns) FROM rectifications
             WHERE (\(department)::text IS NULL OR department = \(department))
             ORDER BY due_at, rectification_id
-            """).decodeRecords(Rectification.self, keys: .convertFromSnakeCase)
+            """).decodeRecords(RectificationRow.self, keys: .convertFromSnakeCase)
     }
 
     /// The rectifications not closed yet, soonest deadline first.
-    static func unclosedRectifications(on connection: PostgresConnection) async throws -> [Rectification] {
+    static func unclosedRectifications(on connection: PostgresConnection) async throws -> [RectificationRow] {
         try await connection.query("""
             SELECT \(unescaped: rectificationColumns) FROM rectifications WHERE closed_at IS NULL ORDER BY due_at
-            """).decodeRecords(Rectification.self, keys: .convertFromSnakeCase)
+            """).decodeRecords(RectificationRow.self, keys: .convertFromSnakeCase)
     }
 
     /// The rectification; with `lock`, its row locked until the transaction ends.
-    static func rectification(_ id: String, lock: Bool, on connection: PostgresConnection) async throws -> Rectification? {
+    static func rectification(_ id: String, lock: Bool, on connection: PostgresConnection) async throws -> RectificationRow? {
         try await connection.query("""
             SELECT \(unescaped: rectificationColumns) FROM rectifications WHERE rectification_id = \(id) \(unescaped: lock ? "FOR UPDATE" : "")
-            """).decodeRecords(Rectification.self, keys: .convertFromSnakeCase).first
+            """).decodeRecords(RectificationRow.self, keys: .convertFromSnakeCase).first
     }
 
     /// Records what the department did; the rectification as it now stands.
-    static func recordAction(_ id: String, description: String, by subject: String, at instant: Date, on connection: PostgresConnection) async throws -> Rectification {
+    static func recordAction(_ id: String, description: String, by subject: String, at instant: Date, on connection: PostgresConnection) async throws -> RectificationRow {
         let updated = try await connection.query("""
             UPDATE rectifications SET action = \(description), acted_by = \(subject), acted_at = \(instant)
             WHERE rectification_id = \(id)
             RETURNING \(unescaped: rectificationColumns)
-            """).decodeRecords(Rectification.self, keys: .convertFromSnakeCase)
+            """).decodeRecords(RectificationRow.self, keys: .convertFromSnakeCase)
         return updated[0]
     }
 
     /// Records the callback (回访) and closes the rectification; the rectification as it now stands.
-    static func recordCallback(_ id: String, summary: String, applicantSatisfied: Bool, by subject: String, at instant: Date, on connection: PostgresConnection) async throws -> Rectification {
+    static func recordCallback(_ id: String, summary: String, applicantSatisfied: Bool, by subject: String, at instant: Date, on connection: PostgresConnection) async throws -> RectificationRow {
         let updated = try await connection.query("""
             UPDATE rectifications SET callback = \(summary), applicant_satisfied = \(applicantSatisfied),
                 callback_by = \(subject), closed_at = \(instant)
             WHERE rectification_id = \(id)
             RETURNING \(unescaped: rectificationColumns)
-            """).decodeRecords(Rectification.self, keys: .convertFromSnakeCase)
+            """).decodeRecords(RectificationRow.self, keys: .convertFromSnakeCase)
         return updated[0]
     }
 

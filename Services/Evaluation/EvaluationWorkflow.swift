@@ -147,7 +147,7 @@ struct EvaluationWorkflow: Sendable {
     func overview(of period: ReportPeriod) async throws -> (
         departments: [EvaluationRepository.DepartmentLightsRow],
         overdue: [EvaluationRepository.TaskClockRow],
-        unclosedRectifications: [Rectification],
+        unclosedRectifications: [RectificationRow],
         facts: ReportFacts
     ) {
         try await database.withConnection { connection in

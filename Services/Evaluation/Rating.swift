@@ -1,5 +1,5 @@
+import Domain
 import Foundation
-import ServiceKit
 
 /// 好差评: the five levels of the national rating system.
 enum RatingLevel: String, Codable, Sendable, CaseIterable {
@@ -59,7 +59,7 @@ struct RatingRequest: Decodable, Sendable {
     static let maximumCommentLength = 500
 
     /// The valid rating, or every field error at once.
-    func validated() throws(Problem) -> (level: RatingLevel, channel: RatingChannel, tags: [String], comment: String?) {
+    func validated() throws(InvalidFields) -> (level: RatingLevel, channel: RatingChannel, tags: [String], comment: String?) {
         var errors: [FieldError] = []
         let level = RatingLevel(rawValue: level)
         if level == nil {
@@ -80,18 +80,7 @@ struct RatingRequest: Decodable, Sendable {
         if let comment, comment.count > Self.maximumCommentLength {
             errors.append(FieldError(field: "comment", problem: "at most \(Self.maximumCommentLength) characters"))
         }
-        guard errors.isEmpty, let level, let channel else { throw .validation(errors) }
+        guard errors.isEmpty, let level, let channel else { throw InvalidFields(errors) }
         return (level, channel, tags, comment?.isEmpty == true ? nil : comment)
     }
-}
-
-extension ProblemType {
-    /// The case is not completed (still in approval, or withdrawn): nothing to rate yet.
-    static let caseNotCompleted = ProblemType("case-not-completed")
-    /// The case was rated already; a rating is given once.
-    static let alreadyRated = ProblemType("already-rated")
-    /// The rating window after completion has closed.
-    static let ratingWindowClosed = ProblemType("rating-window-closed")
-    /// The rectification is not in a state that allows this step.
-    static let rectificationState = ProblemType("rectification-state")
 }

@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import Hummingbird
 import ServiceKit
+import TongbanClient
 
 /// 好差评 routes: the applicant rates a completed case once, within the window, from the window's
 /// rating device, the web portal or through the 12345 hotline (each acts with the applicant's own
@@ -13,30 +14,6 @@ struct RatingsController: Sendable {
         router.post("cases/{number}/rating") { request, context in try await rate(request, context) }
         router.get("cases/{number}/rating") { _, context in try await read(context) }
     }
-
-    struct RatingDocument: Codable, Sendable, Equatable {
-        var level: String
-        var levelName: String
-        var positive: Bool
-        var channel: String
-        var tags: [String]
-        var comment: String?
-        var ratedAt: Date
-    }
-
-    /// The case as its applicant sees it here: whether and until when it can be rated, its rating
-    /// and what the departments do about a bad one.
-    struct CaseRating: Codable, Sendable, Equatable {
-        var caseNumber: String
-        /// open (in approval), completed or withdrawn.
-        var status: String
-        var completedAt: Date?
-        var ratableUntil: Date?
-        var ratable: Bool
-        var rating: RatingDocument?
-        var rectifications: [RectificationView]
-    }
-
 
     // MARK: POST /cases/{number}/rating
 
@@ -67,7 +44,7 @@ struct RatingsController: Sendable {
         let settings = workflow.settings
         let row = rated.standing
         let rating = rated.rating.map { stored in
-            RatingDocument(
+            CaseRating.Rating(
                 level: stored.level,
                 levelName: RatingLevel(rawValue: stored.level)?.name ?? stored.level,
                 positive: RatingLevel(rawValue: stored.level)?.isPositive ?? false,
@@ -78,15 +55,15 @@ struct RatingsController: Sendable {
             )
         }
         let until = row.completedAt?.addingTimeInterval(Double(settings.ratingWindowDays) * 86400)
-        let status = row.withdrawnAt != nil ? "withdrawn" : row.completedAt != nil ? "completed" : "open"
+        let status: SupervisedCaseStatus = row.withdrawnAt != nil ? .withdrawn : row.completedAt != nil ? .completed : .open
         return CaseRating(
             caseNumber: rated.caseNumber,
             status: status,
             completedAt: row.completedAt,
-            ratableUntil: status == "completed" ? until : nil,
-            ratable: status == "completed" && rating == nil && until.map { settings.now() <= $0 } == true,
+            ratableUntil: status == .completed ? until : nil,
+            ratable: status == .completed && rating == nil && until.map { settings.now() <= $0 } == true,
             rating: rating,
-            rectifications: rated.rectifications.map { RectificationView($0, calendar: settings.calendars.home, now: settings.now()) }
+            rectifications: rated.rectifications.map { Rectification($0, calendar: settings.calendars.home, now: settings.now()) }
         )
     }
 }

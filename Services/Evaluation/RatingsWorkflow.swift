@@ -4,6 +4,7 @@ import HTTPTypes
 import Messaging
 import Postgres
 import ServiceKit
+import TongbanClient
 
 /// A case as its applicant, or a supervisor, sees it for 好差评: whose it is and how it stands, its
 /// rating, and the rectifications a bad one opened.
@@ -11,7 +12,7 @@ struct RatedCase: Sendable {
     var caseNumber: String
     var standing: EvaluationRepository.CaseRow
     var rating: EvaluationRepository.RatingRow?
-    var rectifications: [Rectification]
+    var rectifications: [RectificationRow]
 }
 
 /// 好差评 and 整改, each change in one transaction: an applicant's rating of a completed case, the
@@ -111,19 +112,19 @@ struct RatingsWorkflow: Sendable {
     }
 
     /// Every rectification, or one department's, soonest deadline first.
-    func rectifications(department: String?) async throws -> [Rectification] {
+    func rectifications(department: String?) async throws -> [RectificationRow] {
         try await database.withConnection { try await EvaluationRepository.rectifications(department: department, on: $0) }
     }
 
     /// The rectification `id`, if `caller` may see it.
-    func rectification(_ id: String, by caller: Principal) async throws -> Rectification {
+    func rectification(_ id: String, by caller: Principal) async throws -> RectificationRow {
         try await database.withConnection { connection in
             try await accessibleRectification(id, caller: caller, lock: false, on: connection)
         }
     }
 
     /// Records what the department did, as its officer `caller` says, once and before the callback.
-    func recordAction(_ description: String, on id: String, by caller: Principal) async throws -> Rectification {
+    func recordAction(_ description: String, on id: String, by caller: Principal) async throws -> RectificationRow {
         let now = settings.now()
         return try await database.withTransaction { connection in
             let row = try await accessibleRectification(id, caller: caller, lock: true, on: connection)
@@ -139,7 +140,7 @@ struct RatingsWorkflow: Sendable {
     }
 
     /// Records the supervisor's callback (回访) after the department's action, and closes the rectification.
-    func recordCallback(_ summary: String, applicantSatisfied: Bool, on id: String, by caller: Principal) async throws -> Rectification {
+    func recordCallback(_ summary: String, applicantSatisfied: Bool, on id: String, by caller: Principal) async throws -> RectificationRow {
         let now = settings.now()
         return try await database.withTransaction { connection in
             let row = try await accessibleRectification(id, caller: caller, lock: true, on: connection)
@@ -154,7 +155,7 @@ struct RatingsWorkflow: Sendable {
     }
 
     /// The rectification, if `caller` may see it; another department's answers 404 to an officer.
-    private func accessibleRectification(_ id: String, caller: Principal, lock: Bool, on connection: PostgresConnection) async throws -> Rectification {
+    private func accessibleRectification(_ id: String, caller: Principal, lock: Bool, on connection: PostgresConnection) async throws -> RectificationRow {
         guard let row = try await EvaluationRepository.rectification(id, lock: lock, on: connection),
               caller.role == .supervisor || caller.department == row.department
         else {
@@ -162,4 +163,15 @@ struct RatingsWorkflow: Sendable {
         }
         return row
     }
+}
+
+extension ProblemType {
+    /// The case is not completed (still in approval, or withdrawn): nothing to rate yet.
+    static let caseNotCompleted = ProblemType("case-not-completed")
+    /// The case was rated already; a rating is given once.
+    static let alreadyRated = ProblemType("already-rated")
+    /// The rating window after completion has closed.
+    static let ratingWindowClosed = ProblemType("rating-window-closed")
+    /// The rectification is not in a state that allows this step.
+    static let rectificationState = ProblemType("rectification-state")
 }

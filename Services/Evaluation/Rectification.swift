@@ -1,10 +1,12 @@
 import Domain
 import Foundation
+import TongbanClient
 
 /// 整改: what a bad rating sets in motion for one responsible department — the department records
 /// what it did by a deadline in working days, and a supervisor calls the applicant back (回访) and
-/// closes it. As evaluation keeps it; the names are its columns'.
-struct Rectification: Decodable, Sendable {
+/// closes it. As evaluation keeps it, a row of `rectifications` (the names are its columns');
+/// users read it as TongbanClient's `Rectification`.
+struct RectificationRow: Decodable, Sendable {
     var rectificationId: String
     var caseNumber: String
     var department: String
@@ -21,60 +23,25 @@ struct Rectification: Decodable, Sendable {
     var callbackBy: String?
     var closedAt: Date?
     var overdue: Bool
+}
 
+extension Rectification {
     /// When the department must have acted on a rectification opened at `openedAt`: the end of
     /// its `limitDays`th working day.
     static func dueAt(openedAt: Date, limitDays: Int, calendar: WorkingCalendar) -> Date {
         WorkingDayClock(calendar: calendar, acceptedAt: openedAt).deadline(limitDays: limitDays, asOf: openedAt)
     }
-}
 
-/// A rectification as applicants, officers and supervisors see it.
-struct RectificationView: Codable, Sendable, Equatable {
-    struct Action: Codable, Sendable, Equatable {
-        var description: String
-        var by: String
-        var at: Date
-    }
-
-    struct Callback: Codable, Sendable, Equatable {
-        var summary: String
-        var applicantSatisfied: Bool
-        var by: String
-        var at: Date
-    }
-
-    var id: String
-    var caseNumber: String
-    var department: String
-    var departmentName: String
-    var ratingLevel: String
-    var ratingLevelName: String
-    var openedAt: Date
-    var limitDays: Int
-    /// The instant the limit runs out: the end of `dueDay`.
-    var dueAt: Date
-    /// The last working day for the department's action, in the region's local time.
-    var dueDay: String
-    /// open (waiting for the department), acted (waiting for the callback) or closed.
-    var status: String
-    /// The department did not record its action by the deadline.
-    var overdue: Bool
-    var action: Action?
-    var callback: Callback?
-}
-
-extension RectificationView {
     /// `row` as it stands at `now`, its due day told in `calendar` (the home region's).
-    init(_ row: Rectification, calendar: WorkingCalendar, now: Date) {
-        let status = row.closedAt != nil ? "closed" : row.actedAt != nil ? "acted" : "open"
-        var action: RectificationView.Action?
+    init(_ row: RectificationRow, calendar: WorkingCalendar, now: Date) {
+        let status: Status = row.closedAt != nil ? .closed : row.actedAt != nil ? .acted : .open
+        var action: Action?
         if let description = row.action, let by = row.actedBy, let at = row.actedAt {
-            action = .init(description: description, by: by, at: at)
+            action = Action(description: description, by: by, at: at)
         }
-        var callback: RectificationView.Callback?
+        var callback: Callback?
         if let summary = row.callback, let satisfied = row.applicantSatisfied, let by = row.callbackBy, let at = row.closedAt {
-            callback = .init(summary: summary, applicantSatisfied: satisfied, by: by, at: at)
+            callback = Callback(summary: summary, applicantSatisfied: satisfied, by: by, at: at)
         }
         self.init(
             id: row.rectificationId,

@@ -1,6 +1,8 @@
+import Domain
 import Foundation
 import Hummingbird
 import ServiceKit
+import TongbanClient
 
 /// 整改 routes: supervisors see every rectification, officers their own department's; the
 /// department's officer records what it did, and a supervisor records the callback (回访) and closes it.
@@ -23,11 +25,8 @@ struct RectificationsController: Sendable {
         var applicantSatisfied: Bool
     }
 
-    struct RectificationList: Encodable {
-        var rectifications: [RectificationView]
-    }
-
-    static let statuses = ["open", "acted", "closed", "overdue"]
+    /// What `?status=` filters by: a rectification's status, or overdue.
+    static let statuses = Rectification.Status.allCases.map(\.rawValue) + ["overdue"]
 
     // MARK: GET /rectifications
 
@@ -49,7 +48,7 @@ struct RectificationsController: Sendable {
             switch status {
             case nil: true
             case "overdue": view.overdue
-            case let wanted?: view.status == wanted
+            case let wanted?: view.status.rawValue == wanted
             }
         }
         return try Response.json(RectificationList(rectifications: views))
@@ -65,8 +64,8 @@ struct RectificationsController: Sendable {
     }
 
     /// `row` as it stands now.
-    private func view(_ row: Rectification) -> RectificationView {
-        RectificationView(row, calendar: workflow.settings.calendars.home, now: workflow.settings.now())
+    private func view(_ row: RectificationRow) -> Rectification {
+        Rectification(row, calendar: workflow.settings.calendars.home, now: workflow.settings.now())
     }
 
     // MARK: POST /rectifications/{id}/action

@@ -1,62 +1,14 @@
 import Domain
 import Foundation
-import ServiceKit
+import TongbanClient
 
-/// The rates a service centre publishes, by department or matter, for a period of local days.
-/// Each definition is written once here and in Docs/openapi.yaml:
-/// - completed cases: cases whose last decision (bundle-decided) falls in the period; a case
-///   counts for every department and matter among its tasks.
-/// - 好评率 positive rating rate: ratings of 基本满意 or better / ratings, among completed cases.
-/// - 主动评价率 active rating rate: rated completed cases / completed cases.
-/// - 按时办结率 on-time completion rate: tasks decided in the period within their promised limit
-///   as supervision reckons it (suspensions excluded) / tasks decided in the period.
-/// - promised share of legal limit: the mean of promised ÷ legal limit over the tasks decided in
-///   the period whose legal limit is above zero.
-/// - 整改率 rectification rate: closed rectifications / rectifications, among those opened for
-///   completed cases (by matter: those of the departments that handled the matter in the case).
-/// - lights: the tasks decided in the period by the worst light their clock showed, and how many
-///   passed their legal limit.
-/// A rate whose denominator is zero is null.
-struct Report: Codable, Sendable, Equatable {
-    struct Lights: Codable, Sendable, Equatable {
-        var green = 0
-        var yellow = 0
-        var red = 0
-        var legalOverdue = 0
-    }
-
-    struct Row: Codable, Sendable, Equatable {
-        /// The department's or matter's code; `all` for the total.
-        var key: String
-        var name: String
-        var completedCases: Int
-        var ratedCases: Int
-        var positiveRatings: Int
-        var positiveRatingRate: Double?
-        var activeRatingRate: Double?
-        var decidedTasks: Int
-        var onTimeTasks: Int
-        var onTimeCompletionRate: Double?
-        var promisedShareOfLegalLimit: Double?
-        var rectifications: Int
-        var closedRectifications: Int
-        var rectificationRate: Double?
-        var lights: Lights
-    }
-
-    var from: String
-    var to: String
-    /// department or matter.
-    var groupBy: String
-    var rows: [Row]
-    var total: Row
-}
-
+/// How a report's rows are grouped (`groupBy`).
 enum ReportGrouping: String, Sendable {
     case department, matter
 }
 
-/// The facts a report counts, as the projection holds them (EvaluationRepository.reportFacts).
+/// The facts a report counts, as the projection holds them (EvaluationRepository.reportFacts);
+/// `report` works out the rates as TongbanClient's `Report` defines them.
 struct ReportFacts: Sendable {
     struct TaskFact: Sendable {
         var caseNumber: String
@@ -146,7 +98,7 @@ struct ReportPeriod: Sendable {
     var start: Date
     var end: Date
 
-    init(from fromText: String?, to toText: String?, calendar: WorkingCalendar, now: Date) throws(Problem) {
+    init(from fromText: String?, to toText: String?, calendar: WorkingCalendar, now: Date) throws(InvalidFields) {
         let today = calendar.day(of: now)
         var errors: [FieldError] = []
         func day(_ text: String?, field: String, default value: CalendarDay) -> CalendarDay {
@@ -163,7 +115,7 @@ struct ReportPeriod: Sendable {
         if errors.isEmpty, to < from {
             errors.append(FieldError(field: "to", problem: "must not be before from"))
         }
-        guard errors.isEmpty else { throw .validation(errors) }
+        guard errors.isEmpty else { throw InvalidFields(errors) }
         self.from = from
         self.to = to
         start = calendar.startOfDay(from)

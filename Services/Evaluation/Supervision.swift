@@ -1,27 +1,11 @@
 import Domain
 import Foundation
 import Messaging
+import TongbanClient
 
-/// 电子监察: the light of a clock under a promised and a legal limit, as supervision reckons it with
-/// the shared `WorkingDayClock` — independently of approval (审管分离), from the events alone.
-enum Light: String, Codable, Sendable, CaseIterable, Comparable {
-    /// 绿灯: within the promised limit, with time to spare.
-    case green
-    /// 黄灯: little time is left (see `LightPolicy`).
-    case yellow
-    /// 红灯: past the promised limit.
-    case red
-
-    var rank: Int {
-        switch self {
-        case .green: 0
-        case .yellow: 1
-        case .red: 2
-        }
-    }
-
-    static func < (lhs: Light, rhs: Light) -> Bool { lhs.rank < rhs.rank }
-}
+// 电子监察: the light of a clock under a promised and a legal limit (TongbanClient's `Light`, which
+// supervisors read), as supervision reckons it with the shared `WorkingDayClock` — independently
+// of approval (审管分离), from the events alone.
 
 /// When a clock turns yellow: when the working days left of the promised limit fall to
 /// `yellowShare` of that limit or to `yellowDays`, whichever comes first (e.g. 20% of 10 days is

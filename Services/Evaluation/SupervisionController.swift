@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Messaging
 import ServiceKit
+import TongbanClient
 
 /// 电子监察 routes, for supervisors only: the overview the dashboard shows (lights by department,
 /// the overdue list, the rates), a case's clocks, the alerts raised, and the reports.
@@ -17,64 +18,6 @@ struct SupervisionController: Sendable {
         router.get("reports") { request, context in try await report(request, context) }
     }
 
-    struct DepartmentLights: Codable, Sendable, Equatable {
-        var department: String
-        var departmentName: String
-        var open: Int
-        var green: Int
-        var yellow: Int
-        var red: Int
-        var legalOverdue: Int
-        var suspended: Int
-    }
-
-    struct TaskClock: Codable, Sendable, Equatable {
-        var taskID: String
-        var caseNumber: String
-        var matterCode: String
-        var matterName: String
-        var department: String
-        var departmentName: String
-        var mode: String
-        /// open, suspended, decided or withdrawn.
-        var status: String
-        var light: String
-        var pastLegalLimit: Bool
-        var promisedLimitDays: Int
-        var legalLimitDays: Int
-        var promisedDeadline: Date?
-        var legalDeadline: Date?
-        /// Working days left of the promised limit when supervision last read the clock.
-        var remainingPromisedDays: Double?
-        var checkedAt: Date?
-        var decidedAt: Date?
-        var decidedOnTime: Bool?
-    }
-
-    struct Overview: Codable, Sendable {
-        var generatedAt: Date
-        var departments: [DepartmentLights]
-        var overdue: [TaskClock]
-        var overdueRectifications: [RectificationView]
-        var rates: Report
-    }
-
-    struct CaseClocks: Codable, Sendable {
-        var caseNumber: String
-        /// open, completed or withdrawn.
-        var status: String
-        var acceptedAt: Date?
-        var completedAt: Date?
-        /// The worst light among its tasks.
-        var light: String
-        var tasks: [TaskClock]
-        var alerts: [AlertRaised]
-    }
-
-    struct AlertList: Codable, Sendable {
-        var alerts: [AlertRaised]
-    }
-
     // MARK: GET /supervision/overview
 
     func overview(_ request: Request, _ context: TongbanRequestContext) async throws -> Response {
@@ -82,8 +25,8 @@ struct SupervisionController: Sendable {
         let now = settings.now()
         let period = try ReportPeriod(from: request.uri.queryParameters.get("from"), to: request.uri.queryParameters.get("to"), calendar: settings.calendars.home, now: now)
         let (departments, overdue, unclosed, facts) = try await workflow.overview(of: period)
-        let openRectifications = unclosed.map { RectificationView($0, calendar: settings.calendars.home, now: settings.now()) }.filter(\.overdue)
-        return try Response.json(Overview(
+        let openRectifications = unclosed.map { Rectification($0, calendar: settings.calendars.home, now: settings.now()) }.filter(\.overdue)
+        return try Response.json(SupervisionOverview(
             generatedAt: now,
             departments: departments.map { DepartmentLights($0) },
             overdue: overdue.map { TaskClock($0) },
@@ -100,13 +43,12 @@ struct SupervisionController: Sendable {
         let (times, rows, alerts) = try await workflow.caseClocks(number)
         let (acceptedAt, completedAt, withdrawnAt) = times
         let tasks = rows.map { TaskClock($0) }
-        let light = tasks.compactMap { Light(rawValue: $0.light) }.max() ?? .green
         return try Response.json(CaseClocks(
             caseNumber: number,
-            status: withdrawnAt != nil ? "withdrawn" : completedAt != nil ? "completed" : "open",
+            status: withdrawnAt != nil ? .withdrawn : completedAt != nil ? .completed : .open,
             acceptedAt: acceptedAt,
             completedAt: completedAt,
-            light: light.rawValue,
+            light: tasks.map(\.light).max() ?? .green,
             tasks: tasks,
             alerts: alerts
         ))
@@ -139,7 +81,7 @@ struct SupervisionController: Sendable {
     }
 }
 
-extension SupervisionController.DepartmentLights {
+extension DepartmentLights {
     /// The counts as the overview shows them.
     init(_ row: EvaluationRepository.DepartmentLightsRow) {
         self.init(
@@ -149,14 +91,15 @@ extension SupervisionController.DepartmentLights {
     }
 }
 
-extension SupervisionController.TaskClock {
+extension TaskClock {
     /// The clock as supervisors see it; `status` says why it runs or stopped.
     init(_ row: EvaluationRepository.TaskClockRow) {
         self.init(
             taskID: row.taskId, caseNumber: row.caseNumber, matterCode: row.matterCode, matterName: row.matterName,
             department: row.department, departmentName: row.departmentName, mode: row.mode,
-            status: row.decidedAt != nil ? "decided" : row.withdrawnAt != nil ? "withdrawn" : row.suspended ? "suspended" : "open",
-            light: row.light, pastLegalLimit: row.pastLegalLimit, promisedLimitDays: row.promisedLimitDays, legalLimitDays: row.legalLimitDays,
+            status: row.decidedAt != nil ? .decided : row.withdrawnAt != nil ? .withdrawn : row.suspended ? .suspended : .open,
+            // The column holds only lights supervision wrote, green until the first reading.
+            light: Light(rawValue: row.light) ?? .green, pastLegalLimit: row.pastLegalLimit, promisedLimitDays: row.promisedLimitDays, legalLimitDays: row.legalLimitDays,
             promisedDeadline: row.promisedDeadline, legalDeadline: row.legalDeadline, remainingPromisedDays: row.remainingPromisedDays,
             checkedAt: row.checkedAt, decidedAt: row.decidedAt, decidedOnTime: row.decidedOnTime
         )

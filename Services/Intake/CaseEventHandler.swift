@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import Messaging
 import Postgres
+import TongbanClient
 
 /// Keeps each case's status timeline from what approval and seal publish. Each event arrives
 /// once (the consumer's inbox) in its own transaction; the case's status is recomputed from the

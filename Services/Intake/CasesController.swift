@@ -7,6 +7,7 @@ import Messaging
 import NIOCore
 import ServiceKit
 import Signing
+import TongbanClient
 
 /// The window's case routes: register (一窗受理), read with the timeline, list, supplement,
 /// withdraw, and read a material.
@@ -111,7 +112,7 @@ struct CasesController: Sendable {
         return Response.body(stored.body, status: HTTPResponse.Status(code: stored.status), contentType: "application/json", headers: headers)
     }
 
-    func refusal(_ missing: [MissingItem]) throws -> Response {
+    func refusal(_ missing: [RegistrationRefusal.MissingItem]) throws -> Response {
         let list = missing.map { "\($0.name)（\($0.matterName)）" }.joined(separator: "；")
         let body = RegistrationRefusal(
             detail: "Not accepted: \(missing.count) mandatory item\(missing.count == 1 ? " is" : "s are") missing: \(list)",

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Messaging
 import ServiceKit
+import TongbanClient
 
 /// The public face of the catalogue: matters, bundles, and the one-time notice (一次性告知) of
 /// everything to bring. Anyone may read them, without a token.
@@ -21,10 +22,10 @@ struct CatalogueController: Sendable {
             return try Response.json(notice(title: matter.name, bundle: nil, matters: [matter]))
         }
         router.get("bundles") { _, _ in
-            try Response.json(BundleList(catalogueVersion: catalogue.version, region: catalogue.region, bundles: catalogue.bundles.map(bundleView)))
+            try Response.json(BundleList(catalogueVersion: catalogue.version, region: catalogue.region, bundles: catalogue.bundles.map(bundleSummary)))
         }
         router.get("bundles/{code}") { _, context in
-            try Response.json(bundleView(try bundle(context)))
+            try Response.json(bundleSummary(try bundle(context)))
         }
         router.get("bundles/{code}/notice") { _, context in
             let bundle = try bundle(context)
@@ -45,98 +46,6 @@ struct CatalogueController: Sendable {
     }
 
     // MARK: Views
-
-    struct MatterSummary: Encodable {
-        var code: String
-        var name: String
-        var department: String
-        var departmentName: String
-        var region: String
-        /// Decided by a partner region's authority; accepted here and handed over (异地代收代办).
-        var handedOver: Bool
-        var mode: MatterCatalogue.Mode
-        var legalLimitDays: Int
-        var promisedLimitDays: Int
-        var licence: MatterCatalogue.Licence?
-    }
-
-    struct MatterDetail: Encodable {
-        struct Material: Encodable {
-            var code: String
-            var name: String
-            var description: String?
-            var requirement: MatterCatalogue.Requirement
-            /// The signed commitment stands in for it (告知承诺).
-            var replaceableByCommitment: Bool
-        }
-
-        var matter: MatterSummary
-        var stepsBeforeDecision: [String]
-        var verificationLimitDays: Int?
-        var legalBasis: String
-        var materials: [Material]
-        var commitment: MatterCatalogue.Commitment?
-        var catalogueVersion: String
-    }
-
-    struct MatterList: Encodable {
-        var catalogueVersion: String
-        var region: String
-        var matters: [MatterSummary]
-    }
-
-    struct BundleView: Encodable {
-        var code: String
-        var name: String
-        var description: String?
-        var matters: [MatterSummary]
-        /// The longest promised limit of its matters: they run in parallel (并联审批).
-        var promisedLimitDays: Int
-        var legalLimitDays: Int
-    }
-
-    struct BundleList: Encodable {
-        var catalogueVersion: String
-        var region: String
-        var bundles: [BundleView]
-    }
-
-    /// 一次性告知书: everything to bring for a matter or a bundle, each document once.
-    struct Notice: Encodable {
-        struct Material: Encodable {
-            var code: String
-            var name: String
-            var description: String?
-            /// mandatory when any matter needs it without exception; tolerable when every matter
-            /// accepts it later (容缺受理).
-            var requirement: MatterCatalogue.Requirement
-            /// The matters that need it.
-            var neededFor: [String]
-            /// Matters whose signed commitment stands in for it.
-            var replaceableByCommitmentFor: [String]
-        }
-
-        struct Commitment: Encodable {
-            var matterCode: String
-            var matterName: String
-            var statement: String
-            var replaces: [String]
-            var verificationLimitDays: Int?
-        }
-
-        var title: String
-        var catalogueVersion: String
-        var issuedBy: String
-        var bundle: String?
-        var matters: [MatterSummary]
-        var materials: [Material]
-        var commitments: [Commitment]
-        /// Working days to supply a tolerated missing material after acceptance.
-        var deficiencyLimitDays: Int
-        var promisedLimitDays: Int
-        var legalLimitDays: Int
-        var notes: [String]
-    }
 
     func summary(_ matter: MatterCatalogue.Matter) -> MatterSummary {
         let region = catalogue.region(of: matter)
@@ -167,16 +76,16 @@ struct CatalogueController: Sendable {
         )
     }
 
-    func bundleView(_ bundle: MatterCatalogue.Bundle) -> BundleView {
+    func bundleSummary(_ bundle: MatterCatalogue.Bundle) -> BundleSummary {
         let matters = bundle.matters.compactMap(catalogue.matter)
-        return BundleView(
+        return BundleSummary(
             code: bundle.code, name: bundle.name, description: bundle.description, matters: matters.map(summary),
             promisedLimitDays: matters.map(\.promisedLimitDays).max() ?? 0,
             legalLimitDays: matters.map(\.legalLimitDays).max() ?? 0
         )
     }
 
-    func notice(title: String, bundle: MatterCatalogue.Bundle?, matters: [MatterCatalogue.Matter]) -> Notice {
+    func notice(title: String, bundle: MatterCatalogue.Bundle?, matters: [MatterCatalogue.Matter]) -> OneTimeNotice {
         var order: [String] = []
         var needed: [String: [String]] = [:]
         var mandatory: Set<String> = []
@@ -201,7 +110,7 @@ struct CatalogueController: Sendable {
         if matters.contains(where: { catalogue.region(of: $0) != catalogue.region }) {
             notes.append("Matters of a partner region are accepted at this window and handed over to their authority (异地代收代办); the licence comes back here.")
         }
-        return Notice(
+        return OneTimeNotice(
             title: "一次性告知书：\(title)",
             catalogueVersion: catalogue.version,
             issuedBy: catalogue.regionName,
@@ -209,7 +118,7 @@ struct CatalogueController: Sendable {
             matters: matters.map(summary),
             materials: order.map { code in
                 let material = catalogue.material(code)
-                return Notice.Material(
+                return OneTimeNotice.Material(
                     code: code, name: material?.name ?? code, description: material?.description,
                     requirement: mandatory.contains(code) ? .mandatory : .tolerable,
                     neededFor: needed[code] ?? [], replaceableByCommitmentFor: replaceable[code] ?? []
@@ -217,7 +126,7 @@ struct CatalogueController: Sendable {
             },
             commitments: matters.compactMap { matter in
                 matter.commitment.map {
-                    Notice.Commitment(matterCode: matter.code, matterName: matter.name, statement: $0.statement, replaces: $0.replaces, verificationLimitDays: matter.verificationLimitDays)
+                    OneTimeNotice.Commitment(matterCode: matter.code, matterName: matter.name, statement: $0.statement, replaces: $0.replaces, verificationLimitDays: matter.verificationLimitDays)
                 }
             },
             deficiencyLimitDays: catalogue.deficiencyLimitDays,

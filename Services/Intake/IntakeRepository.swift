@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import Messaging
 import Postgres
+import TongbanClient
 
 /// Who may see a case: its applicant, its region, and the departments handling its tasks.
 struct CaseAccessFacts: Sendable {
@@ -85,7 +86,7 @@ struct IntakeRepository: Sendable {
         return CaseNumber(region: region, acceptedAt: acceptedAt, sequence: sequence)
     }
 
-    func insertCase(_ submitted: CaseSubmitted, site: SiteForm?, registeredBy: String, role: String, status: CaseStatus, on connection: PostgresConnection) async throws {
+    func insertCase(_ submitted: CaseSubmitted, site: ApplicationRequest.Site?, registeredBy: String, role: String, status: CaseStatus, on connection: PostgresConnection) async throws {
         _ = try await connection.query("""
             INSERT INTO cases (number, region, applicant_account, registered_by, registered_by_role, status, accepted_at, site, submission)
             VALUES (\(submitted.caseNumber), \(submitted.region), \(submitted.applicant.account), \(registeredBy), \(role), \(status.rawValue),
@@ -156,7 +157,7 @@ struct IntakeRepository: Sendable {
         var region: String
         var status: String
         var acceptedAt: Date
-        var site: SiteForm?
+        var site: ApplicationRequest.Site?
         var submission: CaseSubmitted
         var withdrawnAt: Date?
         var withdrawalReason: String?
@@ -185,25 +186,6 @@ struct IntakeRepository: Sendable {
         var receivedAt: Date
     }
 
-    private struct DeficiencyRow: Decodable {
-        var matterCode: String
-        var materialCode: String
-        var name: String
-        var dueBy: String
-        var suppliedAt: Date?
-    }
-
-    private struct RequestRow: Decodable {
-        var requestId: String
-        var taskId: String
-        var matterCode: String
-        var department: String
-        var items: [SupplementRequested.Item]
-        var reason: String
-        var requestedAt: Date
-        var answeredAt: Date?
-    }
-
     private struct TimelineRow: Decodable {
         var at: Date
         var kind: String
@@ -212,7 +194,7 @@ struct IntakeRepository: Sendable {
     }
 
     /// The case with everything that happened to it.
-    func view(_ number: String) async throws -> CaseView? {
+    func view(_ number: String) async throws -> CaseDocument? {
         try await database.withConnection { connection in
             guard let row = try await connection.query("""
                 SELECT number, region, status, accepted_at, site, submission, withdrawn_at, withdrawal_reason, licences, refused
@@ -227,14 +209,15 @@ struct IntakeRepository: Sendable {
                 SELECT id, code, name, media_type, file_name, sha256, size, received_at FROM materials
                 WHERE case_number = \(number) ORDER BY received_at, code
                 """).decodeRecords(MaterialRow.self, keys: .convertFromSnakeCase)
+            // The deficiencies' and requests' columns are the document's own fields (`requestID` is `request_id`).
             let deficiencies = try await connection.query("""
                 SELECT matter_code, material_code, name, due_by::text AS due_by, supplied_at FROM deficiencies
                 WHERE case_number = \(number) ORDER BY matter_code, material_code
-                """).decodeRecords(DeficiencyRow.self, keys: .convertFromSnakeCase)
+                """).decodeRecords(CaseDocument.Deficiency.self, keys: .convertFromSnakeCase)
             let requests = try await connection.query("""
                 SELECT request_id, task_id, matter_code, department, items, reason, requested_at, answered_at FROM supplement_requests
                 WHERE case_number = \(number) ORDER BY requested_at, request_id
-                """).decodeRecords(RequestRow.self, keys: .convertFromSnakeCase)
+                """).decodeRecords(CaseDocument.SupplementRequest.self, keys: .convertFromSnakeCase)
             // In the order things happened, not the order their events arrived (topics interleave);
             // what happens at one instant (an immediate item: accepted, opened, decided, issued) in its natural order.
             let timeline = try await connection.query("""
@@ -245,7 +228,7 @@ struct IntakeRepository: Sendable {
 
             let submitted = row.submission
             let homeRegion = row.region
-            return CaseView(
+            return CaseDocument(
                 caseNumber: row.number,
                 region: row.region,
                 status: CaseStatus(rawValue: row.status) ?? .accepted,
@@ -256,38 +239,35 @@ struct IntakeRepository: Sendable {
                 site: row.site,
                 matters: submitted.matters.map { matter in
                     let task = tasks.first { $0.matterCode == matter.code && $0.department == matter.department }
-                    return CaseView.Matter(
+                    return CaseDocument.Matter(
                         code: matter.code, name: matter.name, department: matter.department, departmentName: matter.departmentName,
                         region: matter.region, mode: matter.mode, legalLimitDays: matter.legalLimitDays,
                         promisedLimitDays: matter.promisedLimitDays, stepsBeforeDecision: matter.stepsBeforeDecision,
                         licence: matter.licence, handedOver: matter.region != homeRegion,
                         task: task.map {
-                            CaseView.Task(taskID: $0.taskId, department: $0.department, departmentName: $0.departmentName, status: $0.status, deadlines: $0.deadlines, decision: $0.decision)
+                            // The column holds only the statuses this repository writes.
+                            CaseDocument.TaskStanding(
+                                taskID: $0.taskId, department: $0.department, departmentName: $0.departmentName,
+                                status: CaseDocument.TaskStanding.Status(rawValue: $0.status) ?? .underReview, deadlines: $0.deadlines, decision: $0.decision
+                            )
                         }
                     )
                 },
                 materials: materials.map {
                     let id = $0.id.uuidString.lowercased()
-                    return CaseView.Material(
+                    return CaseDocument.Material(
                         id: id, code: $0.code, name: $0.name, mediaType: $0.mediaType, fileName: $0.fileName, sha256: $0.sha256,
                         size: $0.size, location: "/cases/\(number)/materials/\(id)", receivedAt: $0.receivedAt
                     )
                 },
-                deficiencies: deficiencies.map {
-                    CaseView.Deficiency(matterCode: $0.matterCode, materialCode: $0.materialCode, name: $0.name, dueBy: $0.dueBy, suppliedAt: $0.suppliedAt)
-                },
+                deficiencies: deficiencies,
                 commitments: submitted.commitments ?? [],
-                supplementRequests: requests.map {
-                    CaseView.SupplementRequest(
-                        requestID: $0.requestId, taskID: $0.taskId, matterCode: $0.matterCode, department: $0.department,
-                        items: $0.items, reason: $0.reason, requestedAt: $0.requestedAt, answeredAt: $0.answeredAt
-                    )
-                },
-                withdrawal: row.withdrawnAt.map { CaseView.Withdrawal(at: $0, reason: row.withdrawalReason) },
+                supplementRequests: requests,
+                withdrawal: row.withdrawnAt.map { CaseDocument.Withdrawal(at: $0, reason: row.withdrawalReason) },
                 licences: row.licences,
                 refused: row.refused,
                 timeline: timeline.map {
-                    CaseView.TimelineEntry(at: $0.at, kind: $0.kind, summary: $0.summary, status: CaseStatus(rawValue: $0.status) ?? .accepted)
+                    CaseDocument.TimelineEntry(at: $0.at, kind: $0.kind, summary: $0.summary, status: CaseStatus(rawValue: $0.status) ?? .accepted)
                 }
             )
         }
@@ -312,7 +292,7 @@ struct IntakeRepository: Sendable {
             LIMIT \(limit + 1)
             """).decodeRecords(SummaryRow.self, keys: .convertFromSnakeCase)
         let page = rows.prefix(limit).map {
-            CaseSummary(
+            CaseList.Summary(
                 caseNumber: $0.number, status: CaseStatus(rawValue: $0.status) ?? .accepted, acceptedAt: $0.acceptedAt,
                 bundle: $0.submission.bundle, applicantName: $0.submission.applicant.name, matters: $0.submission.matters.map(\.name)
             )

@@ -3,6 +3,7 @@ import Foundation
 import Messaging
 import Postgres
 import ServiceKit
+import TongbanClient
 
 /// An application's Idempotency-Key, as the caller sent it, with the body it came with.
 struct IdempotencyClaim: Sendable {
@@ -69,9 +70,9 @@ struct IntakeWorkflow: Sendable {
             try await repository.addTimeline(number, at: acceptedAt, kind: "accepted", summary: Self.acceptanceSummary(submitted), on: connection)
             try await publish(submitted, to: .caseSubmitted, key: number, at: acceptedAt, on: connection)
 
-            let receipt = RegistrationReceipt(
+            let receipt = CaseReceipt(
                 caseNumber: number,
-                outcome: status.rawValue,
+                outcome: status,
                 status: status,
                 acceptedAt: acceptedAt,
                 catalogueVersion: submitted.catalogueVersion,
@@ -172,7 +173,7 @@ struct IntakeWorkflow: Sendable {
         try await repository.accessFacts(number: number)
     }
 
-    func view(_ number: String) async throws -> CaseView? {
+    func view(_ number: String) async throws -> CaseDocument? {
         try await repository.view(number)
     }
 

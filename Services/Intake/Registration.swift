@@ -4,6 +4,7 @@ import Foundation
 import Messaging
 import ServiceKit
 import Signing
+import TongbanClient
 
 // The window's judgement on an application, without storage or HTTP: first whether the request
 // is well formed (identities with their check digits, materials with their digests), then the
@@ -16,8 +17,8 @@ struct ApplicationForm: Decodable, Sendable {
     /// … a bundle's (一件事).
     var bundle: String?
     var applicant: ApplicantForm
-    /// Where the project or business is (项目/经营场所所在地).
-    var site: SiteForm?
+    /// Where the project or business is (项目/经营场所所在地); the receipt and the case give it back.
+    var site: ApplicationRequest.Site?
     var materials: [MaterialUpload]
     /// 告知承诺: the commitment matters whose commitment the applicant signs.
     var commitments: [CommitmentForm]?
@@ -32,12 +33,6 @@ struct ApplicantForm: Decodable, Sendable {
     /// The applicant's online account, for a clerk registering at the window; an applicant's
     /// own token names theirs.
     var account: String?
-}
-
-struct SiteForm: Codable, Sendable, Equatable {
-    /// The county-level division (GB/T 2260).
-    var divisionCode: String
-    var address: String
 }
 
 struct MaterialUpload: Decodable, Sendable {
@@ -73,7 +68,7 @@ struct Application: Sendable {
     var bundle: MatterCatalogue.Bundle?
     var matters: [MatterCatalogue.Matter]
     var applicant: ApplicantRecord
-    var site: SiteForm?
+    var site: ApplicationRequest.Site?
     var materials: [VerifiedMaterial]
     var commitments: Set<String>
 }
@@ -233,23 +228,6 @@ extension ApplicationForm {
     }
 }
 
-/// Something the application lacks that the window cannot accept without.
-struct MissingItem: Codable, Sendable, Equatable {
-    enum Kind: String, Codable, Sendable {
-        /// A mandatory material.
-        case material
-        /// The signed commitment of a commitment matter (告知承诺书).
-        case commitment
-    }
-
-    var kind: Kind
-    var matterCode: String
-    var matterName: String
-    /// The material's code, or the matter's code for a commitment.
-    var code: String
-    var name: String
-}
-
 /// The completeness check at the window.
 enum RegistrationOutcome: Sendable, Equatable {
     /// 受理: everything is there.
@@ -257,7 +235,7 @@ enum RegistrationOutcome: Sendable, Equatable {
     /// 容缺受理: accepted; these are owed by their due day.
     case acceptedWithDeficiency([CaseSubmitted.Deficiency])
     /// 不予受理: everything that is missing, at once.
-    case refused([MissingItem])
+    case refused([RegistrationRefusal.MissingItem])
 }
 
 extension Application {
@@ -267,19 +245,19 @@ extension Application {
     func registrationOutcome(catalogue: MatterCatalogue, calendar: WorkingCalendar, acceptedAt: Date) -> RegistrationOutcome {
         let handedIn = Set(materials.map(\.code))
         let dueBy = calendar.workingDay(catalogue.deficiencyLimitDays, after: calendar.day(of: acceptedAt)).description
-        var missing: [MissingItem] = []
+        var missing: [RegistrationRefusal.MissingItem] = []
         var owed: [CaseSubmitted.Deficiency] = []
         for matter in matters {
             let committed = commitments.contains(matter.code)
             if matter.mode == .commitment, !committed {
-                missing.append(MissingItem(kind: .commitment, matterCode: matter.code, matterName: matter.name, code: matter.code, name: "告知承诺书（\(matter.name)）"))
+                missing.append(RegistrationRefusal.MissingItem(kind: .commitment, matterCode: matter.code, matterName: matter.name, code: matter.code, name: "告知承诺书（\(matter.name)）"))
             }
             let replaced = committed ? Set(matter.commitment?.replaces ?? []) : []
             for requirement in matter.materials where !handedIn.contains(requirement.code) && !replaced.contains(requirement.code) {
                 let name = catalogue.material(requirement.code)?.name ?? requirement.code
                 switch requirement.requirement {
                 case .mandatory:
-                    missing.append(MissingItem(kind: .material, matterCode: matter.code, matterName: matter.name, code: requirement.code, name: name))
+                    missing.append(RegistrationRefusal.MissingItem(kind: .material, matterCode: matter.code, matterName: matter.name, code: requirement.code, name: name))
                 case .tolerable:
                     owed.append(CaseSubmitted.Deficiency(matterCode: matter.code, materialCode: requirement.code, name: name, dueBy: dueBy))
                 }

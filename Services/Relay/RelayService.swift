@@ -20,7 +20,7 @@ struct RelayService {
 
 /// Relay's HTTP application; tests build it through this function too. It migrates the relay's
 /// schema, then runs the outbox publisher, the consumer of this region's events (outbound), the
-/// inbox consumer (inbound), one delivery loop per partner and the housekeeping, beside the
+/// handler of partners' envelopes (inbound), one delivery loop per partner and the housekeeping, beside the
 /// operator's routes.
 func buildApplication(runtime: ServiceRuntime, relay: RelaySettings, now: @escaping @Sendable () -> Date = Date.init) async throws -> some ApplicationProtocol {
     try await runtime.migrate(RelayMigrations.all)
@@ -33,12 +33,12 @@ func buildApplication(runtime: ServiceRuntime, relay: RelaySettings, now: @escap
     }
     let home = runtime.configuration.region.value
     let producer = try runtime.makeProducer()
-    let router = OutboundRouter(homeRegion: home, partners: relay.partners, logger: runtime.logger)
-    let outbound = try runtime.eventConsumer(topics: OutboundRouter.topics, producer: producer) { event, connection in
-        try await router.apply(event, on: connection)
+    let homeEvents = HomeEventHandler(homeRegion: home, partners: relay.partners, logger: runtime.logger)
+    let outbound = try runtime.eventConsumer(topics: HomeEventHandler.topics, producer: producer) { event, connection in
+        try await homeEvents.apply(event, on: connection)
     }
 
-    let inbox = InboxConsumer(
+    let inbox = PartnerEnvelopeHandler(
         consumer: try KafkaConsumer(configuration: runtime.consumerGroup("inbox"), topics: [runtime.topic(.relayInbox).name], logger: runtime.logger, metricsFactory: runtime.metrics.factory),
         producer: producer,
         database: runtime.database,

@@ -3,8 +3,10 @@ import Postgres
 import TongbanClient
 
 /// The exchange as the relay's tables record it, for the operator's view, the metrics and the
-/// housekeeping. Handing cases over and taking them in are OutboundRouter's and InboxConsumer's,
-/// each in the transaction of the event it handles; transmitting is DeliveryLoop's.
+/// housekeeping. The relay's writes are its two handlers', each in the transaction of what it
+/// handles: HomeEventHandler hands this region's cases over (in the home event's inbox
+/// transaction), PartnerEnvelopeHandler takes partners' envelopes in (in the envelope's own);
+/// DeliveryLoop transmits.
 struct RelayWorkflow: Sendable {
     let database: PostgresClient
     let registry: PartnerRegistry

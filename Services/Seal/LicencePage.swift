@@ -1,6 +1,7 @@
 import Foundation
 import Messaging
 import Signing
+import TongbanClient
 
 /// Escaping for text and attribute values in HTML.
 enum HTML {
@@ -53,7 +54,7 @@ enum SealImage {
 /// the bureau's seal and a QR code that leads to its verification.
 struct LicencePage {
     var licence: IssuedLicence
-    var verification: VerificationResult
+    var verification: LicenceVerification
     var bureauName: String
     var verificationURL: String
 
@@ -125,7 +126,7 @@ struct LicencePage {
             .status { position: absolute; top: 26px; right: 30px; padding: 4px 12px; border: 2px solid; font-size: 15px; }
             .status.valid { color: #1a7f37; }
             .status.revoked, .status.suspended, .status.expired { color: #d0021b; }
-            .withdrawn { margin-top: 14px; padding: 10px; border: 1px solid #d0021b; color: #d0021b; font-size: 15px; }
+            .standing { margin-top: 14px; padding: 10px; border: 1px solid #d0021b; color: #d0021b; font-size: 15px; }
             </style>
             </head>
             <body>
@@ -136,7 +137,7 @@ struct LicencePage {
             <table>
             \(table)
             </table>
-            \(verification.verdict == .valid ? "" : "<div class=\"withdrawn\" id=\"withdrawn\">\(HTML.escape(verification.reason))</div>")
+            \(verification.verdict == .valid ? "" : "<div class=\"standing\" id=\"standing\">\(HTML.escape(verification.reason))</div>")
             <div class="footer">
             <div class="qr" id="qr">\(qr)<div>扫码核验</div></div>
             <div class="issuer" id="issuer">
@@ -154,7 +155,7 @@ struct LicencePage {
 
 /// The verification page a phone opens from the QR code.
 struct VerificationPage {
-    var result: VerificationResult
+    var result: LicenceVerification
 
     func html() -> String {
         let (title, colour) = switch result.verdict {

@@ -1,4 +1,5 @@
 import Foundation
+import TongbanClient
 
 /// A licence's standing in the register at one instant, from the revocations of its task:
 /// approval's `decision-revoked`, for good (撤销) or for a time (暂扣).
@@ -31,18 +32,9 @@ struct LicenceStanding: Sendable, Equatable {
         }
     }
 
-    struct Revocation: Sendable, Equatable, Codable {
-        var revokedAt: Date
-        var reason: String
-        var legalBasis: String
-    }
-
-    struct Suspension: Sendable, Equatable, Codable {
-        var suspendedAt: Date
-        var suspendedUntil: Date
-        var reason: String
-        var legalBasis: String
-    }
+    // What verifications answer with, so Shared/Client's.
+    typealias Revocation = LicenceVerification.Revocation
+    typealias Suspension = LicenceVerification.Suspension
 
     var revocation: Revocation?
     /// The suspension in force, if any.

@@ -1,4 +1,5 @@
 import Crypto
+import Domain
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -6,6 +7,7 @@ import Messaging
 import NIOCore
 import ServiceKit
 import Signing
+import TongbanClient
 
 /// Seal's HTTP API: licences for their holders and the staff; verification, keys, status lists
 /// and the licence page for anyone; key rotation for administrators.
@@ -38,15 +40,15 @@ struct SealController: Sendable {
         return Self.json(.object(issued.credential), contentType: "application/vc+ld+json")
     }
 
-    @Sendable func caseLicences(_ request: Request, context: TongbanRequestContext) async throws -> CaseLicences {
+    @Sendable func caseLicences(_ request: Request, context: TongbanRequestContext) async throws -> Encoded<CaseLicences> {
         let principal = try context.requirePrincipal(.applicant, .clerk, .officer, .supervisor, .admin)
         let caseNumber = try context.parameters.require("caseNumber")
         let licences = try await workflow.licences(caseNumber: caseNumber)
         guard !licences.isEmpty else { throw Problem.notFound("Case \(caseNumber) has no licences.") }
         if principal.role == .applicant { try principal.requireOwnCase(applicantID: licences[0].holderAccount) }
-        return CaseLicences(caseNumber: caseNumber, licences: licences.map { issued in
-            .init(summary: issued.summary, standing: verifier.standingResult(of: issued, keyID: nil).verdict)
-        })
+        return Encoded(CaseLicences(caseNumber: caseNumber, licences: licences.map { issued in
+            CaseLicences.Entry(summary: issued.summary, standing: verifier.standingResult(of: issued, keyID: nil).verdict)
+        }))
     }
 
     /// The certificate page: public, as the printed licence is; a person's identity number masked.
@@ -67,11 +69,11 @@ struct SealController: Sendable {
         let keyID = issued.credential["proof", "verificationMethod"]?.stringValue.flatMap(addresses.keyID(inVerificationMethod:))
         let result = verifier.standingResult(of: issued, keyID: keyID)
         if Self.prefersHTML(request) { return Self.html(VerificationPage(result: result).html()) }
-        return try Self.json(JSONValue(encoding: result), contentType: "application/json")
+        return try Response.json(result)
     }
 
     /// POST /verifications: anyone presents a licence and learns whether it holds.
-    @Sendable func verify(_ request: Request, context: TongbanRequestContext) async throws -> VerificationResult {
+    @Sendable func verify(_ request: Request, context: TongbanRequestContext) async throws -> Encoded<LicenceVerification> {
         if let type = request.headers[.contentType]?.lowercased(), !(type.hasPrefix("application/json") || type.contains("+json")) {
             throw Problem(type: .unsupportedMediaType, status: .unsupportedMediaType, title: "Unsupported media type", detail: "Send the licence as application/json.")
         }
@@ -85,7 +87,7 @@ struct SealController: Sendable {
         guard let credential = presented.objectValue else {
             throw Problem.validation([FieldError(field: "(body)", problem: "must be a licence credential (a JSON object)")])
         }
-        return try await verifier.verify(credential)
+        return Encoded(try await verifier.verify(credential))
     }
 
     func readableLicence(_ context: TongbanRequestContext) async throws -> IssuedLicence {
@@ -140,7 +142,7 @@ struct SealController: Sendable {
     /// Administrators rotate the seal key, generating a new one or importing one (the body's
     /// `privateKeyMultibase`, an Ed25519 private key as a Multikey `z3u2…`); the answer is the new
     /// key's public side only.
-    @Sendable func rotate(_ request: Request, context: TongbanRequestContext) async throws -> EditedResponse<KeyEntry> {
+    @Sendable func rotate(_ request: Request, context: TongbanRequestContext) async throws -> EditedResponse<Encoded<SealKeyEntry>> {
         _ = try context.requirePrincipal(.admin)
         var imported: Curve25519.Signing.PrivateKey?
         let body = try await request.body.collect(upTo: context.maxUploadSize)
@@ -160,7 +162,13 @@ struct SealController: Sendable {
         }
         do {
             let key = try await workflow.rotateKey(importing: imported)
-            return EditedResponse(status: .created, response: KeyEntry(key: key, addresses: addresses))
+            return EditedResponse(status: .created, response: Encoded(SealKeyEntry(
+                keyID: key.keyID,
+                verificationMethod: addresses.verificationMethod(keyID: key.keyID),
+                publicKeyMultibase: key.publicKeyMultibase,
+                origin: key.origin,
+                createdAt: key.createdAt
+            )))
         } catch let failure as SealKeyImportError {
             throw Problem.conflict(failure.description)
         }
@@ -200,7 +208,7 @@ struct SealController: Sendable {
     // MARK: Rendering
 
     static func json(_ value: JSONValue, contentType: String) -> Response {
-        Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: value.canonicalBytes)))
+        Response.body(Data(value.canonicalBytes), contentType: contentType)
     }
 
     static func html(_ text: String) -> Response {
@@ -213,31 +221,4 @@ struct SealController: Sendable {
         // A browser lists text/html first; an API client asks for JSON first or only.
         return accept.range(of: "application/json").map { html.lowerBound < $0.lowerBound } ?? true
     }
-}
-
-/// A seal key's public entry.
-struct KeyEntry: ResponseCodable, Equatable {
-    var keyID: String
-    var verificationMethod: String
-    var publicKeyMultibase: String
-    var origin: String
-    var createdAt: Date
-
-    init(key: SealKey, addresses: SealAddresses) {
-        keyID = key.keyID
-        verificationMethod = addresses.verificationMethod(keyID: key.keyID)
-        publicKeyMultibase = key.publicKeyMultibase
-        origin = key.origin
-        createdAt = key.createdAt
-    }
-}
-
-struct CaseLicences: ResponseCodable {
-    struct Entry: Codable {
-        var summary: LicenceSummary
-        var standing: Verdict
-    }
-
-    var caseNumber: String
-    var licences: [Entry]
 }

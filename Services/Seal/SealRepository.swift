@@ -88,6 +88,8 @@ enum SealRepository {
             """).decode(String.self).first
     }
 
+    /// The licences that `condition` selects, each with its standing: two queries however many
+    /// licences a case has.
     private static func licences(where condition: String, value: String, at now: Date, on connection: PostgresConnection) async throws -> [IssuedLicence] {
         var bindings = PostgresBindings()
         bindings.append(value)
@@ -95,19 +97,24 @@ enum SealRepository {
             SELECT l.licence_number, l.case_number, l.task_id, l.holder_account, l.credential, l.summary
             FROM licences l WHERE \(condition) ORDER BY l.licence_number
             """, bindings: bindings)).decode((String, String, String, String, String, PostgresJSONB<LicenceSummary>).self)
-        var licences: [IssuedLicence] = []
-        for (number, caseNumber, taskID, account, credential, summary) in rows {
-            licences.append(IssuedLicence(
+        guard !rows.isEmpty else { return [] }
+        let revoked = try await connection.query(PostgresQuery(unsafeSQL: """
+            SELECT l.licence_number, r.kind, r.effective_at, r.suspended_until, r.reason, r.legal_basis
+            FROM licences l JOIN revocations r ON r.case_number = l.case_number AND r.task_id = l.task_id
+            WHERE \(condition)
+            """, bindings: bindings)).decode((String, String, Date, Date?, String, String).self)
+        let revocations = Dictionary(grouping: revoked, by: \.0).mapValues { $0.map { LicenceStanding.Entry(row: ($0.1, $0.2, $0.3, $0.4, $0.5)) } }
+        return try rows.map { number, caseNumber, taskID, account, credential, summary in
+            IssuedLicence(
                 number: number,
                 caseNumber: caseNumber,
                 taskID: taskID,
                 holderAccount: account,
                 credential: try JSONValue(parsing: credential).objectValue ?? [:],
                 summary: summary.value,
-                standing: LicenceStanding(revocations: try await revocations(caseNumber: caseNumber, taskID: taskID, on: connection), at: now)
-            ))
+                standing: LicenceStanding(revocations: revocations[number] ?? [], at: now)
+            )
         }
-        return licences
     }
 
     // MARK: Revocations
@@ -130,13 +137,6 @@ enum SealRepository {
             SELECT task_id, legal_basis FROM revocations WHERE case_number = \(caseNumber) AND kind = 'revocation'
             """).decode((String, String).self)
         return Dictionary(rows.map { ($0.0, $0.1) }, uniquingKeysWith: { first, _ in first })
-    }
-
-    static func revocations(caseNumber: String, taskID: String, on connection: PostgresConnection) async throws -> [LicenceStanding.Entry] {
-        try await connection.query("""
-            SELECT kind, effective_at, suspended_until, reason, legal_basis FROM revocations
-            WHERE case_number = \(caseNumber) AND task_id = \(taskID)
-            """).decode((String, Date, Date?, String, String).self).map { LicenceStanding.Entry(row: $0) }
     }
 
     /// A generation's list length and the revocations of its licences by status index; nil when

@@ -1,47 +1,11 @@
 import Crypto
 import Foundation
-import Hummingbird
 import Messaging
 import Signing
+import TongbanClient
 
-/// What checking a presented licence finds (核验结果).
-enum Verdict: String, Codable, Sendable {
-    /// Sealed by this bureau, unchanged, in force.
-    case valid
-    /// Genuine, but revoked (撤销).
-    case revoked
-    /// Genuine, but suspended (暂扣) for now.
-    case suspended
-    /// Genuine, but past its validity.
-    case expired
-    /// The seal does not hold: changed, unsealed, or sealed with a key the bureau never had.
-    case forged
-    /// Not a licence of this bureau's register.
-    case unknown
-}
-
-/// The answer to a verification, for machines (JSON) and for people (the verification page).
-struct VerificationResult: ResponseCodable, Sendable, Equatable {
-    struct Licence: Codable, Sendable, Equatable {
-        var licenceNumber: String
-        var name: String
-        var holderName: String
-        var matterName: String
-        var issuer: String
-        var validFrom: Date
-        var validUntil: Date?
-    }
-
-    var verdict: Verdict
-    /// In words, for the person at the counter.
-    var reason: String
-    var checkedAt: Date
-    var licence: Licence?
-    /// The key that sealed it, when the seal holds.
-    var keyID: String?
-    var revocation: LicenceStanding.Revocation?
-    var suspension: LicenceStanding.Suspension?
-}
+/// What checking a presented licence finds (核验结果): Shared/Client's, which clients read too.
+typealias Verdict = LicenceVerification.Verdict
 
 /// Checks presented licences against the bureau's seal keys and register.
 struct LicenceVerifier: Sendable {
@@ -49,9 +13,9 @@ struct LicenceVerifier: Sendable {
     let addresses: SealAddresses
     let bureauName: String
 
-    func verify(_ presented: JSONObject, at now: Date = Date()) async throws -> VerificationResult {
-        func result(_ verdict: Verdict, _ reason: String, keyID: String? = nil) -> VerificationResult {
-            VerificationResult(verdict: verdict, reason: reason, checkedAt: now, keyID: keyID)
+    func verify(_ presented: JSONObject, at now: Date = Date()) async throws -> LicenceVerification {
+        func result(_ verdict: Verdict, _ reason: String, keyID: String? = nil) -> LicenceVerification {
+            LicenceVerification(verdict: verdict, reason: reason, checkedAt: now, keyID: keyID)
         }
         let issuer = presented["issuer"].flatMap { $0.stringValue ?? $0.objectValue?["id"]?.stringValue }
         guard issuer == addresses.issuerID else {
@@ -93,11 +57,23 @@ struct LicenceVerifier: Sendable {
     }
 
     /// The verdict on a licence of the register as issued (its verification page and QR code).
-    func standingResult(of issued: IssuedLicence, keyID: String?, at now: Date = Date()) -> VerificationResult {
+    func standingResult(of issued: IssuedLicence, keyID: String?, at now: Date = Date()) -> LicenceVerification {
         let summary = issued.summary
-        var result = VerificationResult(
-            verdict: .valid,
-            reason: "Sealed by \(bureauName) and in force.",
+        var verdict = Verdict.valid
+        var reason = "Sealed by \(bureauName) and in force."
+        if let revocation = issued.standing.revocation {
+            verdict = .revoked
+            reason = "Revoked: \(revocation.reason) (\(revocation.legalBasis))."
+        } else if let suspension = issued.standing.suspension {
+            verdict = .suspended
+            reason = "Suspended until \(JSONValue.formatDateTime(suspension.suspendedUntil)): \(suspension.reason) (\(suspension.legalBasis))."
+        } else if let until = summary.validUntil, until <= now {
+            verdict = .expired
+            reason = "Expired on \(JSONValue.formatDateTime(until))."
+        }
+        return LicenceVerification(
+            verdict: verdict,
+            reason: reason,
             checkedAt: now,
             licence: .init(
                 licenceNumber: issued.number,
@@ -108,20 +84,10 @@ struct LicenceVerifier: Sendable {
                 validFrom: summary.validFrom,
                 validUntil: summary.validUntil
             ),
-            keyID: keyID
+            keyID: keyID,
+            // Each only with its verdict: a revoked licence's suspension is beside the point.
+            revocation: verdict == .revoked ? issued.standing.revocation : nil,
+            suspension: verdict == .suspended ? issued.standing.suspension : nil
         )
-        if let revocation = issued.standing.revocation {
-            result.verdict = .revoked
-            result.reason = "Revoked: \(revocation.reason) (\(revocation.legalBasis))."
-            result.revocation = revocation
-        } else if let suspension = issued.standing.suspension {
-            result.verdict = .suspended
-            result.reason = "Suspended until \(JSONValue.formatDateTime(suspension.suspendedUntil)): \(suspension.reason) (\(suspension.legalBasis))."
-            result.suspension = suspension
-        } else if let until = summary.validUntil, until <= now {
-            result.verdict = .expired
-            result.reason = "Expired on \(JSONValue.formatDateTime(until))."
-        }
-        return result
     }
 }

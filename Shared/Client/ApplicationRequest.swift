@@ -19,7 +19,10 @@ public struct ApplicationRequest: Encodable, Sendable {
         }
     }
 
-    public struct Site: Encodable, Sendable {
+    /// Where the project or business is (项目/经营场所所在地); intake's receipt and case document
+    /// give it back as sent.
+    public struct Site: Codable, Sendable, Equatable {
+        /// The county-level division (GB/T 2260).
         public var divisionCode: String
         public var address: String
 

@@ -54,11 +54,9 @@ public struct ServiceResponse: Sendable {
         try Envelope.decoder.decode(type, from: body)
     }
 
-    /// The problem's title and detail, when the service refused with application/problem+json.
-    public var problem: (title: String, detail: String?)? {
-        guard contentType?.hasPrefix("application/problem+json") == true,
-              let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
-              let title = object["title"] as? String else { return nil }
-        return (title, object["detail"] as? String)
+    /// The problem, when the service refused with application/problem+json.
+    public var problem: ProblemDocument? {
+        guard contentType?.hasPrefix(ProblemDocument.mediaType) == true else { return nil }
+        return try? decode(ProblemDocument.self)
     }
 }

@@ -9,8 +9,18 @@ public indirect enum DocumentNode: Sendable, Equatable {
     case integer(Int)
     case boolean(Bool)
 
+    // Written out because a mapping's (key, node) pairs are tuples, which Swift does not compare
+    // for a synthesised ==. Two trees are equal when their keys come in the same order.
     public static func == (lhs: DocumentNode, rhs: DocumentNode) -> Bool {
-        lhs.yaml() == rhs.yaml()
+        switch (lhs, rhs) {
+        case let (.mapping(left), .mapping(right)):
+            left.count == right.count && zip(left, right).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        case let (.sequence(left), .sequence(right)): left == right
+        case let (.string(left), .string(right)): left == right
+        case let (.integer(left), .integer(right)): left == right
+        case let (.boolean(left), .boolean(right)): left == right
+        default: false
+        }
     }
 
     /// Block-style YAML, two spaces per level, keys in the tree's order, lines never folded;

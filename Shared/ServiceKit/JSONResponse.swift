@@ -22,3 +22,29 @@ extension Response {
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }
+
+/// Renders what a route returns as `Response.json` does: Hummingbird's own JSON encoder would
+/// send another content type (`; charset=utf-8`) than the routes that build their response.
+public struct TongbanResponseEncoder: ResponseEncoder {
+    public init() {}
+
+    public func encode(_ value: some Encodable, from request: Request, context: some RequestContext) throws -> Response {
+        try Response.json(value)
+    }
+}
+
+/// A route's answer that is a Shared/Client type (TongbanClient's types do not conform to
+/// Hummingbird's protocols): rendered as every `ResponseEncodable`, with the request context's
+/// encoder and the same content type, the bytes of `value` itself.
+public struct Encoded<Value: Encodable & Sendable>: ResponseEncodable, Sendable {
+    public var value: Value
+
+    public init(_ value: Value) {
+        self.value = value
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        // The value's own encoding at the top level: no wrapping key, the same JSON.
+        try value.encode(to: encoder)
+    }
+}

@@ -1,7 +1,9 @@
+public import Domain
 import Foundation
 public import HTTPTypes
 import Hummingbird
 import Messaging
+import TongbanClient
 
 /// An error as the client sees it: RFC 9457 problem details (`application/problem+json`).
 /// `type` is stable per kind of error, so clients branch on it, never on `title` or `detail`.
@@ -62,17 +64,6 @@ public struct ProblemType: RawRepresentable, Sendable, Hashable, Codable, Expres
     public static let internalError = ProblemType("internal")
 }
 
-/// What is wrong with one field of a request: `field` is its JSON path (`applicant.idNumber`, `materials[2]`).
-public struct FieldError: Sendable, Equatable, Codable {
-    public var field: String
-    public var problem: String
-
-    public init(field: String, problem: String) {
-        self.field = field
-        self.problem = problem
-    }
-}
-
 extension Problem {
     public static func validation(_ errors: [FieldError], detail: String? = nil) -> Problem {
         Problem(
@@ -126,22 +117,11 @@ extension Problem {
     }
 }
 
-/// The JSON body of a problem response.
-struct ProblemBody: Codable, Equatable {
-    var type: String
-    var title: String
-    var status: Int
-    var detail: String?
-    var instance: String?
-    var errors: [FieldError]?
-    var requestId: String?
-}
-
 extension Problem {
-    public static let mediaType = "application/problem+json"
+    public static let mediaType = ProblemDocument.mediaType
 
     func response(instance: String?, requestID: String?) -> Response {
-        let body = ProblemBody(
+        let body = ProblemDocument(
             type: type.rawValue,
             title: title,
             status: status.code,

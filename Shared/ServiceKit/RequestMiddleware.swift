@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import HTTPTypes
 public import Hummingbird
@@ -53,7 +54,8 @@ public struct RequestLoggingMiddleware: RouterMiddleware {
     }
 }
 
-/// Turns every error into RFC 9457 problem+json. A `Problem` is shown as it is; Hummingbird's own
+/// Turns every error into RFC 9457 problem+json. A `Problem` is shown as it is, the rules'
+/// `InvalidFields` as a validation problem (400); Hummingbird's own
 /// HTTP errors (no route, body too large) keep their status; anything else is a 500 that tells the
 /// client nothing but the request id, while the log keeps the whole error.
 public struct ProblemMiddleware: RouterMiddleware {
@@ -66,6 +68,8 @@ public struct ProblemMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let problem as Problem {
             return problem.response(instance: request.uri.path, requestID: context.requestID)
+        } catch let invalid as InvalidFields {
+            return Problem.validation(invalid.errors).response(instance: request.uri.path, requestID: context.requestID)
         } catch let error as HTTPError {
             return Problem(httpError: error).response(instance: request.uri.path, requestID: context.requestID)
         } catch {

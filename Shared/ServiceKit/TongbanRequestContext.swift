@@ -5,6 +5,7 @@ public import Hummingbird
 import Logging
 import Messaging
 import NIOCore
+import TongbanClient
 
 /// The request context of every Tongban service: who is calling (set by `AuthenticationMiddleware`),
 /// the request id (set by `RequestLoggingMiddleware`), and JSON decoding whose failures become
@@ -24,7 +25,7 @@ public struct TongbanRequestContext: RequestContext {
     public var requestDecoder: ProblemReportingJSONDecoder { ProblemReportingJSONDecoder() }
 
     /// Every `ResponseEncodable` a route returns, in Tongban's one JSON (see `Response.json`).
-    public var responseEncoder: JSONEncoder { Envelope.encoder }
+    public var responseEncoder: TongbanResponseEncoder { TongbanResponseEncoder() }
 
     /// Staff send small JSON documents; anything bigger is refused with 413. Routes that take
     /// documents (intake's applications) collect the body under their own limit and decode it

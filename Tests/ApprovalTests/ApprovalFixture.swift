@@ -11,6 +11,7 @@ import ServiceTestSupport
 import Synchronization
 import TestSupport
 import Testing
+import TongbanClient
 
 /// The time approval reads for officers' actions, set by the test in Beijing time: deadlines are
 /// checked against the calendar, so a test must not depend on the day it runs.
@@ -114,68 +115,6 @@ struct ApprovalFixture {
     }
 }
 
-/// A task as the officers' API returns it, as much as the tests read.
-struct TaskDocument: Decodable {
-    struct Matter: Decodable {
-        var code: String
-        var mode: String
-    }
-
-    struct Clock: Decodable {
-        var legalDeadline: Date
-        var promisedDeadline: Date
-        var legalRemainingWorkingDays: Double?
-        var promisedRemainingWorkingDays: Double?
-        var suspended: Bool
-    }
-
-    struct Decision: Decodable {
-        var outcome: String
-        var legalBasis: String?
-        var decidedBy: String
-        var onTime: Bool
-    }
-
-    struct Verification: Decodable {
-        var deadline: Date
-        var state: String
-        var legalBasis: String?
-    }
-
-    struct Request: Decodable {
-        var id: String
-        var endedAt: Date?
-        var ending: String?
-    }
-
-    struct Case: Decodable {
-        var state: String
-    }
-
-    var id: String
-    var caseNumber: String
-    var state: String
-    var department: String
-    var matter: Matter
-    var deadlines: Clock
-    var nextStep: String?
-    var decision: Decision?
-    var verification: Verification?
-    var supplementRequests: [Request]
-    var `case`: Case?
-}
-
-struct TaskListDocument: Decodable {
-    var tasks: [TaskDocument]
-}
-
-struct ProblemDocument: Decodable {
-    var type: String
-    var status: Int
-    var detail: String?
-    var errors: [FieldError]?
-}
-
 extension TestClientProtocol {
     /// Sends a request as the officer with `token`, with `body` as JSON.
     func call(_ method: HTTPRequest.Method, _ path: String, token: String, json body: String? = nil) async throws -> TestResponse {
@@ -185,16 +124,16 @@ extension TestClientProtocol {
     }
 
     /// The officer's department's tasks (GET /tasks with `query`).
-    func tasks(token: String, query: String = "") async throws -> [TaskDocument] {
+    func tasks(token: String, query: String = "") async throws -> [TongbanClient.DepartmentTask] {
         let response = try await call(.get, "/tasks\(query)", token: token)
         #expect(response.status == .ok, "GET /tasks\(query): \(String(buffer: response.body))")
-        return (try? decodeJSON(TaskListDocument.self, response))?.tasks ?? []
+        return (try? response.decode(DepartmentTaskList.self))?.tasks ?? []
     }
 
     /// Waits until the officer's department has `count` tasks of case `caseNumber` (the consumer
     /// applies intake's event in its own time) and returns them.
-    func awaitTasks(token: String, caseNumber: String, count: Int = 1) async throws -> [TaskDocument] {
-        var found: [TaskDocument] = []
+    func awaitTasks(token: String, caseNumber: String, count: Int = 1) async throws -> [TongbanClient.DepartmentTask] {
+        var found: [TongbanClient.DepartmentTask] = []
         _ = try await eventually {
             found = try await tasks(token: token, query: "?state=open,suspended,verifying,decided,revoked,withdrawn").filter { $0.caseNumber == caseNumber }
             return found.count >= count
@@ -202,22 +141,13 @@ extension TestClientProtocol {
         return found
     }
 
-    func task(_ id: String, token: String) async throws -> TaskDocument? {
+    func task(_ id: String, token: String) async throws -> TongbanClient.DepartmentTask? {
         let response = try await call(.get, "/tasks/\(id)", token: token)
-        return try? decodeJSON(TaskDocument.self, response)
+        return try? response.decode(TongbanClient.DepartmentTask.self)
     }
 }
 
-func decodeJSON<T: Decodable>(_ type: T.Type, _ response: TestResponse) throws -> T {
-    try Envelope.decoder.decode(T.self, from: Data(response.body.readableBytesView))
-}
 
-extension TestResponse {
-    var problem: ProblemDocument? {
-        guard headers[.contentType] == "application/problem+json" else { return nil }
-        return try? decodeJSON(ProblemDocument.self, self)
-    }
-}
 
 extension Envelope {
     /// The payload, or a failed expectation.

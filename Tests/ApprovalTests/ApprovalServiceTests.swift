@@ -1,4 +1,5 @@
 @testable import Approval
+import Domain
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -8,6 +9,7 @@ import ServiceKit
 import ServiceTestSupport
 import TestSupport
 import Testing
+import TongbanClient
 
 /// Approval through its HTTP API, its PostgreSQL schema and Tansu: the test plays intake by
 /// publishing its events, the officers through the API, and reads what approval publishes.
@@ -30,7 +32,7 @@ struct ApprovalServiceTests {
             let marketTask = try #require(try await client.awaitTasks(token: market, caseNumber: caseNumber).first)
             // All three open at once, each with its own limits: 10 working days promised from
             // Monday 23 November ends with Monday 7 December; 3 with Thursday 26 November.
-            #expect([housingTask.state, resourcesTask.state, marketTask.state] == ["open", "open", "open"])
+            #expect([housingTask.state, resourcesTask.state, marketTask.state] == [.open, .open, .open])
             #expect(housingTask.deadlines.promisedDeadline == at("2026-12-08T00:00:00+08:00"))
             #expect(housingTask.deadlines.legalDeadline == at("2026-12-22T00:00:00+08:00"))
             #expect(marketTask.deadlines.promisedDeadline == at("2026-11-27T00:00:00+08:00"))
@@ -47,7 +49,7 @@ struct ApprovalServiceTests {
             let resourcesDecision = try await client.call(.post, "/tasks/\(resourcesTask.id)/rejection", token: resources,
                                                          json: #"{"legalBasis":"《城乡规划法》第四十条","reason":"总平面图与控制性详细规划不符"}"#)
             #expect(resourcesDecision.status == .ok)
-            #expect(try await client.task(housingTask.id, token: housing)?.case?.state == "open")
+            #expect(try await client.task(housingTask.id, token: housing)?.case?.state == .open)
             #expect(try await ApprovalFixture.committed(.bundleDecided, caseNumber: caseNumber, in: runtime) == 0)
 
             // Housing must record the joint inspection (联合踏勘) before it decides.
@@ -79,7 +81,7 @@ struct ApprovalServiceTests {
             #expect(refusal?.decidedBy == "officer-natural-resources")
             #expect(refusal?.deadlines.promisedDeadline == at("2026-12-08T00:00:00+08:00"))
             #expect(bundle.decisions.allSatisfy(\.onTime) && bundle.onTime)
-            #expect(try await client.task(housingTask.id, token: housing)?.case?.state == "decided")
+            #expect(try await client.task(housingTask.id, token: housing)?.case?.state == .decided)
 
             let decided = try await fixture.region.events(on: .taskDecided, key: caseNumber, count: 3)
             #expect(decided.compactMap { $0.payload(TaskDecided.self)?.decision.department } == ["market-regulation", "natural-resources", "housing-construction"])
@@ -116,7 +118,7 @@ struct ApprovalServiceTests {
             let response = try await client.call(.post, "/tasks/\(task.id)/approval", token: elsewhere, json: "{}")
             #expect(response.status == .forbidden)
 
-            #expect(try await client.task(task.id, token: resources)?.state == "open")
+            #expect(try await client.task(task.id, token: resources)?.state == .open)
         }
     }
 
@@ -138,13 +140,13 @@ struct ApprovalServiceTests {
             // A body that is not the right shape at all stays a 400.
             let malformed = try await client.call(.post, "/tasks/\(task.id)/rejection", token: market, json: #"{"legalBasis":42}"#)
             #expect(malformed.status == .badRequest)
-            #expect(try await client.task(task.id, token: market)?.state == "open")
+            #expect(try await client.task(task.id, token: market)?.state == .open)
 
             let rejected = try await client.call(.post, "/tasks/\(task.id)/rejection", token: market,
                                                 json: #"{"legalBasis":"《市场主体登记管理条例》第二十六条","reason":"经营范围涉及前置许可"}"#)
             #expect(rejected.status == .ok)
-            let decision = try decodeJSON(TaskDocument.self, rejected).decision
-            #expect(decision?.outcome == "rejected")
+            let decision = try rejected.decode(TongbanClient.DepartmentTask.self).decision
+            #expect(decision?.outcome == .rejected)
             #expect(decision?.legalBasis == "《市场主体登记管理条例》第二十六条")
         }
     }
@@ -175,7 +177,7 @@ struct ApprovalServiceTests {
             // Friday 27: two days later, the clock has not moved.
             fixture.clock.set("2026-11-27T10:00:00+08:00")
             let waiting = try #require(try await client.task(task.id, token: resources))
-            #expect(waiting.state == "suspended")
+            #expect(waiting.state == .suspended)
             #expect(waiting.deadlines.suspended)
             #expect(waiting.deadlines.promisedRemainingWorkingDays == 8.58)
             #expect(try await client.tasks(token: resources, query: "?state=suspended").map(\.id) == [task.id])
@@ -198,11 +200,11 @@ struct ApprovalServiceTests {
             // Monday 30, 22:00: twelve more hours counted since the supplement.
             fixture.clock.set("2026-11-30T22:00:00+08:00")
             let running = try #require(try await client.task(task.id, token: resources))
-            #expect(running.state == "open")
+            #expect(running.state == .open)
             #expect(!running.deadlines.suspended)
             #expect(running.deadlines.promisedDeadline == at("2026-12-11T00:00:00+08:00"))
             #expect(running.deadlines.promisedRemainingWorkingDays == 8.08)
-            #expect(running.supplementRequests.first?.ending == "supplied")
+            #expect(running.supplementRequests.first?.ending == .supplied)
 
             // Decided on Thursday 10 December: late against the old deadline, on time against the moved one.
             fixture.clock.set("2026-12-10T16:00:00+08:00")
@@ -232,11 +234,11 @@ struct ApprovalServiceTests {
 
             let market = try await fixture.officer("market-regulation")
             let task = try #require(try await client.awaitTasks(token: market, caseNumber: caseNumber).first)
-            #expect(task.state == "verifying")
-            #expect(task.decision?.outcome == "approved")
+            #expect(task.state == .verifying)
+            #expect(task.decision?.outcome == .approved)
             // Five working days from Monday 23 November: the end of Monday 30.
             #expect(task.verification?.deadline == at("2026-12-01T00:00:00+08:00"))
-            #expect(task.verification?.state == "pending")
+            #expect(task.verification?.state == .pending)
             #expect(try await client.tasks(token: market, query: "?dueBefore=2026-12-02T00:00:00%2B08:00").map(\.id) == [task.id])
             #expect(try await client.tasks(token: market, query: "?dueBefore=2026-11-30T00:00:00%2B08:00").isEmpty)
 
@@ -248,7 +250,7 @@ struct ApprovalServiceTests {
             let failed = try await client.call(.post, "/tasks/\(task.id)/verification", token: market,
                                               json: #"{"passed":false,"findings":"现场无冷藏设施，与承诺不符","legalBasis":"《食品经营许可和备案管理办法》第五十条"}"#)
             #expect(failed.status == .ok)
-            #expect(try decodeJSON(TaskDocument.self, failed).state == "revoked")
+            #expect(try failed.decode(TongbanClient.DepartmentTask.self).state == .revoked)
 
             let revoked = try #require(try await fixture.region.events(on: .decisionRevoked, key: caseNumber).first?.payload(DecisionRevoked.self))
             #expect(revoked.taskID == task.id)
@@ -302,8 +304,8 @@ struct ApprovalServiceTests {
             #expect(try await client.call(.post, "/tasks/\(marketTask.id)/approval", token: market, json: "{}").status == .ok)
 
             _ = try await fixture.region.publish(CaseWithdrawn(caseNumber: caseNumber, reason: "项目暂缓", withdrawnAt: at("2026-11-24T15:00:00+08:00")), to: .caseWithdrawn, key: caseNumber)
-            #expect(try await eventually { try await client.task(resourcesTask.id, token: resources)?.state == "withdrawn" })
-            #expect(try await client.task(marketTask.id, token: market)?.state == "decided")
+            #expect(try await eventually { try await client.task(resourcesTask.id, token: resources)?.state == .withdrawn })
+            #expect(try await client.task(marketTask.id, token: market)?.state == .decided)
             #expect(try await client.tasks(token: resources).isEmpty)
 
             let late = try await client.call(.post, "/tasks/\(resourcesTask.id)/approval", token: resources, json: "{}")
@@ -383,7 +385,7 @@ struct ApprovalServiceTests {
             #expect(colleague.problem?.type == "urn:tongban:problem:claimed-by-another-officer")
             let own = try await client.call(.post, "/tasks/\(task.id)/approval", token: zhang, json: "{}")
             #expect(own.status == .ok)
-            #expect(try decodeJSON(TaskDocument.self, own).decision?.decidedBy == "officer-zhang")
+            #expect(try own.decode(TongbanClient.DepartmentTask.self).decision?.decidedBy == "officer-zhang")
         }
     }
 

@@ -3,6 +3,7 @@ import Domain
 import Foundation
 import Messaging
 import Testing
+import TongbanClient
 
 /// A task's rules, without a database: what an officer may do to it, and in which order.
 @Suite("a department's task")
@@ -13,19 +14,19 @@ struct DepartmentTaskTests {
         calendar = try WorkingCalendar.load(region: "130100")
     }
 
-    func openTask(_ matter: CaseSubmitted.Matter = ApprovalFixture.constructionPermit) throws -> DepartmentTask {
+    func openTask(_ matter: CaseSubmitted.Matter = ApprovalFixture.constructionPermit) throws -> Approval.DepartmentTask {
         let submission = ApprovalFixture.submission("130100-20261123-000042", matters: [matter])
-        return try #require(try DepartmentTask.open(submission, homeRegion: "130100", calendar: calendar).first)
+        return try #require(try Approval.DepartmentTask.open(submission, homeRegion: "130100", calendar: calendar).first)
     }
 
     @Test("only the home region's matters open tasks; a matter listed twice is refused")
     func opening() throws {
         let elsewhere = ApprovalFixture.matter("sh-permit", "上海市某许可", department: "market-regulation", departmentName: "上海市市场监督管理局", region: "310100")
         let submission = ApprovalFixture.submission("130100-20261123-000042", matters: [ApprovalFixture.planningPermit, elsewhere])
-        #expect(try DepartmentTask.open(submission, homeRegion: "130100", calendar: calendar).map(\.matter.code) == ["planning-permit"])
+        #expect(try Approval.DepartmentTask.open(submission, homeRegion: "130100", calendar: calendar).map(\.matter.code) == ["planning-permit"])
         let twice = ApprovalFixture.submission("130100-20261123-000042", matters: [ApprovalFixture.planningPermit, ApprovalFixture.planningPermit])
         #expect(throws: TaskRefusal.invalidSubmission("matter planning-permit of natural-resources is listed twice")) {
-            try DepartmentTask.open(twice, homeRegion: "130100", calendar: calendar)
+            try Approval.DepartmentTask.open(twice, homeRegion: "130100", calendar: calendar)
         }
     }
 

@@ -13,6 +13,7 @@ import ServiceKit
 import ServiceTestSupport
 import TestSupport
 import Testing
+import TongbanClient
 
 /// One evaluation deployment of its own test region — one instance, or two on the same schema and
 /// consumer group — served over real HTTP with its consumer, outbox publisher and scanner running,
@@ -106,16 +107,16 @@ struct EvaluationFixture: Sendable {
     }
 
     /// Supervision's view of a case, once it has one.
-    func caseClocks(_ number: String) async throws -> SupervisionController.CaseClocks? {
+    func caseClocks(_ number: String) async throws -> CaseClocks? {
         let response = try await get("/supervision/cases/\(number)", as: Self.supervisor)
         guard response.status == .ok else { return nil }
-        return try response.json(SupervisionController.CaseClocks.self)
+        return try response.decode(CaseClocks.self)
     }
 
     /// Polls supervision's view of `number` until `condition` holds; fails the test if it never does.
     @discardableResult
-    func waitForCase(_ number: String, sourceLocation: SourceLocation = #_sourceLocation, until condition: @escaping @Sendable (SupervisionController.CaseClocks) -> Bool) async throws -> SupervisionController.CaseClocks {
-        var last: SupervisionController.CaseClocks?
+    func waitForCase(_ number: String, sourceLocation: SourceLocation = #_sourceLocation, until condition: @escaping @Sendable (CaseClocks) -> Bool) async throws -> CaseClocks {
+        var last: CaseClocks?
         let held = try await eventually {
             last = try await caseClocks(number)
             return last.map(condition) ?? false
@@ -188,24 +189,3 @@ enum Sample {
     }
 }
 
-/// The body as problem details, when it is problem+json.
-struct ProblemDocument: Decodable {
-    var type: String
-    var title: String
-    var status: Int
-    var detail: String?
-    var errors: [FieldError]?
-}
-
-extension TestResponse {
-    var text: String { String(buffer: body) }
-
-    var problem: ProblemDocument? {
-        guard headers[.contentType] == "application/problem+json" else { return nil }
-        return try? JSONDecoder().decode(ProblemDocument.self, from: Data(text.utf8))
-    }
-
-    func json<T: Decodable>(_ type: T.Type) throws -> T {
-        try Envelope.decoder.decode(T.self, from: Data(text.utf8))
-    }
-}

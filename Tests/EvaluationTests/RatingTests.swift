@@ -1,3 +1,4 @@
+import Domain
 @testable import Evaluation
 import Foundation
 import HTTPTypes
@@ -7,6 +8,7 @@ import ServiceKit
 import ServiceTestSupport
 import TestSupport
 import Testing
+import TongbanClient
 
 /// 好差评 and 整改 through the HTTP API, with the cases made by publishing approval's events.
 @Suite("ratings and rectifications")
@@ -22,10 +24,10 @@ struct RatingTests {
         ]), to: .bundleDecided, key: number)
     }
 
-    func waitForStatus(_ number: String, _ status: String, as account: String, fixture: EvaluationFixture) async throws {
+    func waitForStatus(_ number: String, _ status: SupervisedCaseStatus, as account: String, fixture: EvaluationFixture) async throws {
         let reached = try await eventually {
             let response = try await fixture.get("/cases/\(number)/rating", as: EvaluationFixture.applicant(account))
-            return response.status == .ok && (try? response.json(RatingsController.CaseRating.self).status) == status
+            return response.status == .ok && (try? response.decode(CaseRating.self).status) == status
         }
         try #require(reached, "case \(number) never became \(status)")
     }
@@ -44,10 +46,10 @@ struct RatingTests {
             try await fixture.publish(Sample.submitted(open, account: "alice", accepted: Self.accepted, matters: [Sample.foodLicence]), to: .caseSubmitted, key: open)
             try await fixture.publish(Sample.submitted(withdrawn, account: "alice", accepted: Self.accepted, matters: [Sample.foodLicence]), to: .caseSubmitted, key: withdrawn)
             try await fixture.publish(CaseWithdrawn(caseNumber: withdrawn, reason: "不再开店", withdrawnAt: EvaluationFixture.at("2026-11-10T10:00")), to: .caseWithdrawn, key: withdrawn)
-            try await waitForStatus(done, "completed", as: "alice", fixture: fixture)
-            try await waitForStatus(old, "completed", as: "alice", fixture: fixture)
-            try await waitForStatus(open, "open", as: "alice", fixture: fixture)
-            try await waitForStatus(withdrawn, "withdrawn", as: "alice", fixture: fixture)
+            try await waitForStatus(done, .completed, as: "alice", fixture: fixture)
+            try await waitForStatus(old, .completed, as: "alice", fixture: fixture)
+            try await waitForStatus(open, .open, as: "alice", fixture: fixture)
+            try await waitForStatus(withdrawn, .withdrawn, as: "alice", fixture: fixture)
             let alice = EvaluationFixture.applicant("alice")
 
             func refused(_ path: String, _ body: String, as principal: Principal?) async throws -> (Int, ProblemDocument?) {
@@ -81,7 +83,7 @@ struct RatingTests {
 
             let first = try await fixture.post("/cases/\(done)/rating", rawJSON: Self.good, as: alice)
             #expect(first.status == .created, "\(first.text)")
-            let rated = try first.json(RatingsController.CaseRating.self)
+            let rated = try first.decode(CaseRating.self)
             #expect(rated.rating?.levelName == "满意" && rated.rating?.tags == ["办事快"] && rated.ratable == false)
             let second = try await refused("/cases/\(done)/rating", #"{"level":"very-dissatisfied","channel":"hotline-12345"}"#, as: alice)
             #expect(second.0 == 409 && second.1?.type == "urn:tongban:problem:already-rated")
@@ -109,12 +111,12 @@ struct RatingTests {
             try await fixture.publish(Sample.bundleDecided(split, account: "carol", accepted: Self.accepted, decisions: [
                 Sample.decision("\(split)-mr", Sample.foodLicence, accepted: Self.accepted, decidedAt: EvaluationFixture.at("2026-11-06T12:00")),
             ]), to: .bundleDecided, key: split)
-            let homeDecided = try await fixture.waitForCase(split) { $0.tasks.contains { $0.status == "decided" } }
-            #expect(homeDecided.status == "open" && homeDecided.completedAt == nil, "北京's part is still open")
+            let homeDecided = try await fixture.waitForCase(split) { $0.tasks.contains { $0.status == .decided } }
+            #expect(homeDecided.status == .open && homeDecided.completedAt == nil, "北京's part is still open")
             let carol = EvaluationFixture.applicant("carol")
             let early = try await fixture.post("/cases/\(split)/rating", rawJSON: Self.good, as: carol)
             #expect(early.status == .conflict, "\(early.text)")
-            try await waitForStatus(handedOver, "open", as: "carol", fixture: fixture)
+            try await waitForStatus(handedOver, .open, as: "carol", fixture: fixture)
 
             // 北京 reports its decisions through the relay: each case is completed at the last decision.
             for (number, day) in [(split, "2026-11-09T15:00"), (handedOver, "2026-11-10T11:00")] {
@@ -123,9 +125,9 @@ struct RatingTests {
                     occurredAt: EvaluationFixture.at(day)
                 ), to: .partnerUpdate, key: number)
             }
-            let splitDone = try await fixture.waitForCase(split) { $0.status == "completed" }
+            let splitDone = try await fixture.waitForCase(split) { $0.status == .completed }
             #expect(splitDone.completedAt == EvaluationFixture.at("2026-11-09T15:00"))
-            let wholeDone = try await fixture.waitForCase(handedOver) { $0.status == "completed" }
+            let wholeDone = try await fixture.waitForCase(handedOver) { $0.status == .completed }
             #expect(wholeDone.completedAt == EvaluationFixture.at("2026-11-10T11:00"))
             for number in [split, handedOver] {
                 let rated = try await fixture.post("/cases/\(number)/rating", rawJSON: Self.good, as: carol)
@@ -141,20 +143,20 @@ struct RatingTests {
             let unnamed = "130100-20261102-000012"
             try await complete(named, account: "carol", decidedAt: EvaluationFixture.at("2026-11-12T12:00"), fixture: fixture)
             try await complete(unnamed, account: "dave", decidedAt: EvaluationFixture.at("2026-11-12T12:00"), fixture: fixture)
-            try await waitForStatus(named, "completed", as: "carol", fixture: fixture)
-            try await waitForStatus(unnamed, "completed", as: "dave", fixture: fixture)
+            try await waitForStatus(named, .completed, as: "carol", fixture: fixture)
+            try await waitForStatus(unnamed, .completed, as: "dave", fixture: fixture)
 
             // Rated Monday 23 November: 15 working days run 24 November to 14 December.
             let response = try await fixture.post("/cases/\(named)/rating", rawJSON: #"{"level":"dissatisfied","channel":"hotline-12345","department":"market-regulation","comment":"许可证等了很久"}"#, as: EvaluationFixture.applicant("carol"))
             #expect(response.status == .created, "\(response.text)")
-            let rectifications = try response.json(RatingsController.CaseRating.self).rectifications
+            let rectifications = try response.decode(CaseRating.self).rectifications
             #expect(rectifications.count == 1)
             let rectification = try #require(rectifications.first)
             #expect(rectification.department == "market-regulation")
             #expect(rectification.limitDays == 15)
             #expect(rectification.dueDay == "2026-12-14")
             #expect(rectification.dueAt == EvaluationFixture.at("2026-12-15T00:00"))
-            #expect(rectification.status == "open" && !rectification.overdue)
+            #expect(rectification.status == .open && !rectification.overdue)
 
             let path = "/rectifications/\(rectification.id)"
             // Only the responsible department acts; the callback waits for its action.
@@ -163,28 +165,28 @@ struct RatingTests {
             let tooEarly = try await fixture.post("\(path)/callback", json: CallbackBody(summary: "回访", applicantSatisfied: true), as: EvaluationFixture.supervisor)
             #expect(tooEarly.status == .conflict && tooEarly.problem?.type == "urn:tongban:problem:rectification-state")
             let officerList = try await fixture.get("/rectifications", as: EvaluationFixture.housingOfficer)
-            #expect(try officerList.json(ListBody.self).rectifications.isEmpty)
+            #expect(try officerList.decode(RectificationList.self).rectifications.isEmpty)
             let acted = try await fixture.post("\(path)/action", json: ["description": "窗口增派人员，许可审查改为两日内完成"], as: EvaluationFixture.marketOfficer)
             #expect(acted.status == .ok, "\(acted.text)")
-            #expect(try acted.json(RectificationView.self).status == "acted")
+            #expect(try acted.decode(Rectification.self).status == .acted)
             let notBySupervisor = try await fixture.post("\(path)/callback", json: CallbackBody(summary: "回访", applicantSatisfied: true), as: EvaluationFixture.marketOfficer)
             #expect(notBySupervisor.status == .forbidden)
             let closed = try await fixture.post("\(path)/callback", json: CallbackBody(summary: "电话回访，申请人认可整改", applicantSatisfied: true), as: EvaluationFixture.supervisor)
             #expect(closed.status == .ok, "\(closed.text)")
-            let closedView = try closed.json(RectificationView.self)
-            #expect(closedView.status == "closed" && closedView.callback?.applicantSatisfied == true)
+            let closedView = try closed.decode(Rectification.self)
+            #expect(closedView.status == .closed && closedView.callback?.applicantSatisfied == true)
 
             // Without a named department, each department of the case rectifies; left undone past
             // the deadline, both light red once.
             let bad = try await fixture.post("/cases/\(unnamed)/rating", rawJSON: #"{"level":"very-dissatisfied","channel":"web"}"#, as: EvaluationFixture.applicant("dave"))
-            #expect(try bad.json(RatingsController.CaseRating.self).rectifications.map(\.department) == ["housing-construction", "market-regulation"])
+            #expect(try bad.decode(CaseRating.self).rectifications.map(\.department) == ["housing-construction", "market-regulation"])
             fixture.advance(to: "2026-12-15T09:00")
             let lit = try await eventually {
-                let alerts = try await fixture.get("/supervision/alerts", as: EvaluationFixture.supervisor).json(SupervisionController.AlertList.self).alerts
+                let alerts = try await fixture.get("/supervision/alerts", as: EvaluationFixture.supervisor).decode(AlertList.self).alerts
                 return alerts.filter { $0.subject == .rectification && $0.caseNumber == unnamed && $0.light == .red }.count == 2
             }
             #expect(lit)
-            let overdue = try await fixture.get("/rectifications?status=overdue", as: EvaluationFixture.supervisor).json(ListBody.self).rectifications
+            let overdue = try await fixture.get("/rectifications?status=overdue", as: EvaluationFixture.supervisor).decode(RectificationList.self).rectifications
             #expect(overdue.map(\.caseNumber) == [unnamed, unnamed])
             // The closed one is not overdue: its department acted in time.
             #expect(!overdue.contains { $0.id == rectification.id })
@@ -195,8 +197,4 @@ struct RatingTests {
 struct CallbackBody: Encodable {
     var summary: String
     var applicantSatisfied: Bool
-}
-
-struct ListBody: Decodable {
-    var rectifications: [RectificationView]
 }

@@ -1,3 +1,4 @@
+import Domain
 @testable import Evaluation
 import Foundation
 import HTTPTypes
@@ -7,6 +8,7 @@ import ServiceKit
 import ServiceTestSupport
 import TestSupport
 import Testing
+import TongbanClient
 
 /// November 2026 at a service centre: 22 completed cases (plus one from October and three still
 /// open), their ratings and rectifications, and the rates worked out by hand below.
@@ -102,7 +104,7 @@ enum NovemberFixture {
             guard let level = item.rating else { continue }
             let response = try await fixture.post("/cases/\(number(item.index))/rating", rawJSON: #"{"level":"\#(level.rawValue)","channel":"web"}"#, as: EvaluationFixture.applicant("applicant-\(item.index)"))
             try #require(response.status == .created, "\(response.text)")
-            let rated = try response.json(RatingsController.CaseRating.self)
+            let rated = try response.decode(CaseRating.self)
             for rectification in rated.rectifications where item.closes.contains(rectification.department) {
                 let officer = rectification.department == "market-regulation" ? EvaluationFixture.marketOfficer : EvaluationFixture.housingOfficer
                 let acted = try await fixture.post("/rectifications/\(rectification.id)/action", json: ["description": "已整改"], as: officer)
@@ -126,7 +128,7 @@ struct ReportTests {
             try await NovemberFixture.load(into: fixture)
             let response = try await fixture.get("/reports?from=2026-11-01&to=2026-11-30&groupBy=department", as: EvaluationFixture.supervisor)
             #expect(response.status == .ok, "\(response.text)")
-            let report = try response.json(Report.self)
+            let report = try response.decode(Report.self)
             #expect(report.rows.map(\.key) == ["housing-construction", "market-regulation"])
             let market = try #require(report.rows.first { $0.key == "market-regulation" })
             let housing = try #require(report.rows.first { $0.key == "housing-construction" })
@@ -168,7 +170,7 @@ struct ReportTests {
 
             // By matter, 食品经营许可: 13 cases, 9 rated, 6 positive, 11 of 13 on time; the market
             // rectifications of cases 4, 13 and 22 (2 closed).
-            let byMatter = try await fixture.get("/reports?from=2026-11-01&to=2026-11-30&groupBy=matter", as: EvaluationFixture.supervisor).json(Report.self)
+            let byMatter = try await fixture.get("/reports?from=2026-11-01&to=2026-11-30&groupBy=matter", as: EvaluationFixture.supervisor).decode(Report.self)
             let foodRow = try #require(byMatter.rows.first { $0.key == Sample.foodLicence.code })
             #expect(foodRow.completedCases == 13 && foodRow.ratedCases == 9)
             expectRate(foodRow.positiveRatingRate, 6, 9, "food 好评率")

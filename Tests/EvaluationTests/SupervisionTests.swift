@@ -6,6 +6,7 @@ import Messaging
 import ServiceKit
 import ServiceTestSupport
 import Testing
+import TongbanClient
 
 /// 电子监察 through events and HTTP: approval's events are published as approval would, the
 /// evaluation clock is moved forward, and the lights and alert events are read as a supervisor and
@@ -26,15 +27,15 @@ struct SupervisionTests {
             try await fixture.publish(Sample.opened(number, accepted: Self.accepted, tasks: [("t-1", matter)]), to: .tasksOpened, key: number)
 
             let green = try await fixture.waitForCase(number) { $0.tasks.first?.checkedAt != nil }
-            #expect(green.light == "green")
+            #expect(green.light == .green)
             #expect(green.alerts.isEmpty)
             #expect(green.tasks[0].promisedDeadline == EvaluationFixture.at("2026-12-01T00:00"))
             #expect(green.tasks[0].legalDeadline == EvaluationFixture.at("2026-12-15T00:00"))
 
             fixture.advance(to: "2026-11-27T12:00")
-            try await fixture.waitForCase(number) { $0.light == "yellow" }
+            try await fixture.waitForCase(number) { $0.light == .yellow }
             fixture.advance(to: "2026-12-01T09:00")
-            try await fixture.waitForCase(number) { $0.light == "red" }
+            try await fixture.waitForCase(number) { $0.light == .red }
             fixture.advance(to: "2026-12-15T09:00")
             let overdue = try await fixture.waitForCase(number) { $0.tasks.first?.pastLegalLimit == true }
             #expect(overdue.alerts.map(\.light) == [.yellow, .red, .legalOverdue])
@@ -58,7 +59,7 @@ struct SupervisionTests {
             // Every instance serves the same view.
             let last = fixture.clients.indices.last!
             let fromLast = try await fixture.get("/supervision/alerts?department=market-regulation", as: EvaluationFixture.supervisor, on: last)
-            #expect(try fromLast.json(SupervisionController.AlertList.self).alerts.count == 3)
+            #expect(try fromLast.decode(AlertList.self).alerts.count == 3)
         }
     }
 
@@ -74,15 +75,15 @@ struct SupervisionTests {
                 items: [.init(materialCode: "site-plan", name: "建设工程规划许可证")], reason: "规划许可证复印件不清晰",
                 requestedAt: EvaluationFixture.at("2026-11-23T09:00")
             ), to: .supplementRequested, key: number)
-            try await fixture.waitForCase(number) { $0.tasks.first { $0.taskID == "waiting" }?.status == "suspended" }
+            try await fixture.waitForCase(number) { $0.tasks.first { $0.taskID == "waiting" }?.status == .suspended }
 
             // Well past the promised limit: the running task turns red (the scanner has looked),
             // the suspended one does not.
             fixture.advance(to: "2026-12-02T10:00")
-            let seen = try await fixture.waitForCase(number) { $0.tasks.first { $0.taskID == "running" }?.light == "red" }
+            let seen = try await fixture.waitForCase(number) { $0.tasks.first { $0.taskID == "running" }?.light == .red }
             let waiting = try #require(seen.tasks.first { $0.taskID == "waiting" })
-            #expect(waiting.light == "green")
-            #expect(waiting.status == "suspended")
+            #expect(waiting.light == .green)
+            #expect(waiting.status == .suspended)
             #expect(!seen.alerts.contains { $0.subjectID == "waiting" && $0.light == .red })
 
             // The materials arrive: the clock runs again with 5.625 working days left (4 days and
@@ -91,13 +92,13 @@ struct SupervisionTests {
                 caseNumber: number, taskID: "waiting", requestID: "s-1", resumedAt: EvaluationFixture.at("2026-12-02T10:00"),
                 deadlines: Sample.deadlines(building, from: Self.accepted)
             ), to: .taskResumed, key: number)
-            let resumed = try await fixture.waitForCase(number) { $0.tasks.first { $0.taskID == "waiting" }?.status == "open" }
+            let resumed = try await fixture.waitForCase(number) { $0.tasks.first { $0.taskID == "waiting" }?.status == .open }
             let task = try #require(resumed.tasks.first { $0.taskID == "waiting" })
-            #expect(task.light == "green")
+            #expect(task.light == .green)
             #expect(task.promisedDeadline == EvaluationFixture.at("2026-12-10T01:00"))
             #expect(abs((task.remainingPromisedDays ?? 0) - 5.625) < 1e-6)
             fixture.advance(to: "2026-12-10T09:00")
-            try await fixture.waitForCase(number) { $0.tasks.first { $0.taskID == "waiting" }?.light == "red" }
+            try await fixture.waitForCase(number) { $0.tasks.first { $0.taskID == "waiting" }?.light == .red }
         }
     }
 }

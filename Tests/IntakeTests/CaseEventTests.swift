@@ -12,25 +12,25 @@ import TongbanClient
 
 /// Approval's and seal's events for a case, as those services would publish them.
 enum ApprovalScript {
-    static func deadlines(_ matter: Receipt.Matter, from start: Date) -> TaskDeadlines {
+    static func deadlines(_ matter: CaseSubmitted.Matter, from start: Date) -> TaskDeadlines {
         TaskDeadlines(legalLimitDays: 20, promisedLimitDays: 5, legalDeadline: start.addingTimeInterval(28 * 86400), promisedDeadline: start.addingTimeInterval(7 * 86400))
     }
 
-    static func taskID(_ receipt: Receipt, _ matter: Receipt.Matter) -> String {
+    static func taskID(_ receipt: CaseReceipt, _ matter: CaseSubmitted.Matter) -> String {
         "\(receipt.caseNumber)/\(matter.code)"
     }
 
-    static func tasksOpened(_ receipt: Receipt, at time: Date = Date()) -> TasksOpened {
+    static func tasksOpened(_ receipt: CaseReceipt, at time: Date = Date()) -> TasksOpened {
         TasksOpened(caseNumber: receipt.caseNumber, region: "130100", acceptedAt: time, tasks: receipt.matters.map { matter in
             .init(taskID: taskID(receipt, matter), matterCode: matter.code, matterName: matter.code, department: matter.department,
-                  departmentName: "部门 \(matter.department)", mode: ApprovalMode(rawValue: matter.mode)!, deadlines: deadlines(matter, from: time))
+                  departmentName: "部门 \(matter.department)", mode: matter.mode, deadlines: deadlines(matter, from: time))
         })
     }
 
-    static func decision(_ receipt: Receipt, _ matter: Receipt.Matter, at time: Date) -> MatterDecision {
+    static func decision(_ receipt: CaseReceipt, _ matter: CaseSubmitted.Matter, at time: Date) -> MatterDecision {
         MatterDecision(
             taskID: taskID(receipt, matter), matterCode: matter.code, matterName: matter.code, department: matter.department,
-            departmentName: "部门 \(matter.department)", mode: ApprovalMode(rawValue: matter.mode)!, outcome: .approved, legalBasis: nil,
+            departmentName: "部门 \(matter.department)", mode: matter.mode, outcome: .approved, legalBasis: nil,
             decidedBy: "officer-9", decidedAt: time, deadlines: deadlines(matter, from: time), onTime: true, licence: matter.licence
         )
     }
@@ -82,7 +82,7 @@ struct CaseEventTests {
             let number = receipt.caseNumber
             let start = Date()
             _ = try await intake.region.publish(ApprovalScript.tasksOpened(receipt, at: start), to: .tasksOpened, key: number)
-            #expect(try await eventually { try await intake.caseView(number).status == "under-review" })
+            #expect(try await eventually { try await intake.caseView(number).status == .underReview })
 
             let food = receipt.matters[1]
             let request = SupplementRequested(
@@ -90,7 +90,7 @@ struct CaseEventTests {
                 items: [.init(materialCode: "kitchen-photos", name: "后厨现场照片")], reason: "布局图与现场不符，请补充后厨照片。", requestedAt: start.addingTimeInterval(60)
             )
             _ = try await intake.region.publish(request, to: .supplementRequested, key: number)
-            #expect(try await eventually { try await intake.caseView(number).status == "awaiting-supplement" })
+            #expect(try await eventually { try await intake.caseView(number).status == .awaitingSupplement })
 
             let supply = try await intake.post("/cases/\(number)/supplements", json: ["materials": [MaterialUpload.document("kitchen-photos")]], as: IntakeFixture.alice)
             #expect(supply.status == .created, "\(supply.text)")
@@ -118,15 +118,15 @@ struct CaseEventTests {
             }
             _ = try await intake.region.publish(LicencesIssued(caseNumber: number, issuedAt: start.addingTimeInterval(240), licences: licences, refused: []), to: .licencesIssued, key: number)
 
-            #expect(try await eventually { try await intake.caseView(number).status == "completed" })
+            #expect(try await eventually { try await intake.caseView(number).status == .completed })
             let view = try await intake.caseView(number)
             #expect(view.licences.map(\.kind.name) == ["营业执照", "食品经营许可证", "公共场所卫生许可证"])
-            #expect(view.matters.compactMap(\.task?.status) == ["approved", "approved", "approved"])
+            #expect(view.matters.compactMap(\.task?.status) == [.approved, .approved, .approved])
             #expect(view.timeline.map(\.kind).first == "accepted")
             #expect(Set(view.timeline.map(\.kind)) == [
                 "accepted", "tasks-opened", "supplement-requested", "materials-supplemented", "task-resumed", "task-decided", "bundle-decided", "licences-issued",
             ])
-            #expect(view.timeline.last?.status == "completed")
+            #expect(view.timeline.last?.status == .completed)
 
             // Decided cases can no longer be withdrawn.
             #expect(try await intake.post("/cases/\(number)/withdrawal", json: ["reason": "late"], as: IntakeFixture.alice).status == .conflict)
@@ -139,7 +139,7 @@ struct CaseEventTests {
             let receipt = try await intake.applyAccepted(ApplicationRequest.make(matter: "eia-registration-filing", materials: ["applicant-identity", "eia-registration-form"]))
             let response = try await intake.post("/cases/\(receipt.caseNumber)/withdrawal", json: ["reason": "项目选址调整"], as: IntakeFixture.alice)
             #expect(response.status == .ok)
-            #expect(try await intake.caseView(receipt.caseNumber).status == "withdrawn")
+            #expect(try await intake.caseView(receipt.caseNumber).status == .withdrawn)
             let withdrawn = try #require(try await intake.region.events(on: .caseWithdrawn, key: receipt.caseNumber).first).decode(CaseWithdrawn.self)
             #expect(withdrawn.reason == "项目选址调整")
             #expect(try await intake.post("/cases/\(receipt.caseNumber)/withdrawal", json: ["reason": "again"], as: IntakeFixture.alice).status == .conflict)
@@ -167,7 +167,7 @@ struct CaseEventTests {
                 caseNumber: number, partnerRegion: "110100", partnerName: "北京市", kind: .result, status: .licencesIssued, occurredAt: start.addingTimeInterval(60),
                 licences: [licence]
             ), to: .partnerUpdate, key: number)
-            #expect(try await eventually { try await intake.caseView(number).status == "completed" })
+            #expect(try await eventually { try await intake.caseView(number).status == .completed })
             let view = try await intake.caseView(number)
             #expect(view.licences.map(\.licenceNumber) == ["D211000001"])
             #expect(view.timeline.map(\.kind) == ["accepted", "partner-update", "partner-update"])
@@ -195,7 +195,7 @@ struct CaseEventTests {
             })
             let view = try await intake.caseView(number)
             #expect(view.licences.map(\.licenceNumber) == [licence.licenceNumber])
-            #expect(view.status == "under-review")
+            #expect(view.status == .underReview)
         }
     }
 
@@ -223,7 +223,7 @@ struct CaseEventTests {
             let officer = Principal(subject: "officer-5", role: .officer, region: "130100", department: "water-resources")
             #expect(try await eventually { try await intake.get("/cases/\(number)", as: officer).status == .ok })
             let view = try await intake.caseView(number, as: officer)
-            #expect(view.status == "under-review")
+            #expect(view.status == .underReview)
             #expect(view.timeline.map(\.kind) == ["handed-over", "tasks-opened"])
             #expect(view.timeline.first?.summary.contains("110100-20261123-000017") == true)
         }

@@ -7,6 +7,7 @@ import Messaging
 import ServiceKit
 import ServiceTestSupport
 import Testing
+import TongbanClient
 
 @Suite("the matter catalogue (事项目录)")
 struct CatalogueTests {
@@ -73,12 +74,12 @@ struct CatalogueTests {
         try await IntakeFixture.run { intake in
             let matters = try await intake.get("/matters", as: nil)
             #expect(matters.status == .ok)
-            let list = try matters.decode(MatterListDocument.self)
+            let list = try matters.decode(MatterList.self)
             #expect(list.catalogueVersion == Self.sample.version)
             #expect(list.matters.count == Self.sample.matters.count)
             #expect(list.matters.first { $0.code == "beijing-branch-registration" }?.handedOver == true)
 
-            let detail = try await intake.get("/matters/public-place-hygiene-licence", as: nil).decode(MatterDetailDocument.self)
+            let detail = try await intake.get("/matters/public-place-hygiene-licence", as: nil).decode(MatterDetail.self)
             #expect(detail.materials.filter(\.replaceableByCommitment).map(\.code) == ["hygiene-evaluation-report", "staff-health-certificates"])
             #expect(detail.commitment?.statement.contains("承诺") == true)
 
@@ -95,62 +96,21 @@ struct CatalogueTests {
         try await IntakeFixture.run { intake in
             let response = try await intake.get("/bundles/restaurant-opening/notice", as: nil)
             #expect(response.status == .ok)
-            let notice = try response.decode(NoticeDocument.self)
+            let notice = try response.decode(OneTimeNotice.self)
             #expect(notice.title == "一次性告知书：开餐馆一件事")
             let codes = notice.materials.map(\.code)
             #expect(codes.count == Set(codes).count)
             #expect(Set(codes) == Set(SampleMaterials.restaurantMandatory + SampleMaterials.restaurantTolerable + ["hygiene-evaluation-report", "staff-health-certificates"]))
             let identity = try #require(notice.materials.first { $0.code == "applicant-identity" })
             #expect(identity.neededFor == ["company-establishment-registration", "food-business-licence", "public-place-hygiene-licence"])
-            #expect(notice.materials.first { $0.code == "food-safety-rules" }?.requirement == "tolerable")
+            #expect(notice.materials.first { $0.code == "food-safety-rules" }?.requirement == .tolerable)
             #expect(notice.materials.first { $0.code == "staff-health-certificates" }?.replaceableByCommitmentFor == ["public-place-hygiene-licence"])
             #expect(notice.commitments.map(\.matterCode) == ["public-place-hygiene-licence"])
             #expect(notice.deficiencyLimitDays == 5)
 
-            let single = try await intake.get("/matters/water-abstraction-permit/notice", as: nil).decode(NoticeDocument.self)
+            let single = try await intake.get("/matters/water-abstraction-permit/notice", as: nil).decode(OneTimeNotice.self)
             #expect(single.materials.map(\.code) == ["applicant-identity", "water-abstraction-application", "water-resources-assessment", "third-party-statement"])
         }
     }
 }
 
-struct MatterListDocument: Decodable {
-    struct Matter: Decodable {
-        var code: String
-        var handedOver: Bool
-    }
-
-    var catalogueVersion: String
-    var matters: [Matter]
-}
-
-struct MatterDetailDocument: Decodable {
-    struct Material: Decodable {
-        var code: String
-        var replaceableByCommitment: Bool
-    }
-
-    struct Commitment: Decodable {
-        var statement: String
-    }
-
-    var materials: [Material]
-    var commitment: Commitment?
-}
-
-struct NoticeDocument: Decodable {
-    struct Material: Decodable {
-        var code: String
-        var requirement: String
-        var neededFor: [String]
-        var replaceableByCommitmentFor: [String]
-    }
-
-    struct Commitment: Decodable {
-        var matterCode: String
-    }
-
-    var title: String
-    var materials: [Material]
-    var commitments: [Commitment]
-    var deficiencyLimitDays: Int
-}

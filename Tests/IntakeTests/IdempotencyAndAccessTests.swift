@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -51,7 +52,7 @@ struct IdempotencyTests {
             let alice = try await intake.post("/cases", json: Self.application, as: IntakeFixture.alice, idempotencyKey: "same")
             let bob = try await intake.post("/cases", json: Self.application, as: IntakeFixture.bob, idempotencyKey: "same")
             #expect(alice.status == .created && bob.status == .created)
-            #expect(try alice.decode(Receipt.self).caseNumber != bob.decode(Receipt.self).caseNumber)
+            #expect(try alice.decode(CaseReceipt.self).caseNumber != bob.decode(CaseReceipt.self).caseNumber)
             let missing = try await intake.post("/cases", json: Self.application, as: IntakeFixture.alice)
             #expect(missing.status == .badRequest)
             #expect(missing.problem?.errors?.map(\.field) == ["Idempotency-Key"])
@@ -72,7 +73,7 @@ struct AccessTests {
             #expect(try await intake.get(alices.materials[0].location, as: IntakeFixture.bob).status == .notFound)
             #expect(try await intake.post("/cases/\(alices.caseNumber)/withdrawal", json: ["reason": "x"], as: IntakeFixture.bob).status == .notFound)
 
-            let list = try await intake.get("/cases", as: IntakeFixture.bob).decode(CaseListDocument.self)
+            let list = try await intake.get("/cases", as: IntakeFixture.bob).decode(CaseList.self)
             #expect(list.cases.map(\.caseNumber) == [bobs.caseNumber])
 
             let content = try await intake.get(alices.materials[1].location, as: IntakeFixture.alice)
@@ -91,7 +92,7 @@ struct AccessTests {
             #expect(receipt.applicant.account == "applicant-carol")
             #expect(try await intake.get("/cases/\(receipt.caseNumber)", as: Principal(subject: "applicant-carol", role: .applicant)).status == .ok)
             #expect(try await intake.get("/cases/\(receipt.caseNumber)", as: IntakeFixture.clerk).status == .ok)
-            #expect(try await intake.get("/cases", as: IntakeFixture.clerk).decode(CaseListDocument.self).cases.count == 1)
+            #expect(try await intake.get("/cases", as: IntakeFixture.clerk).decode(CaseList.self).cases.count == 1)
 
             let beijingClerk = Principal(subject: "clerk-bj", role: .clerk, region: "110100")
             #expect(try await intake.apply(Self.application, as: beijingClerk).status == .forbidden)
@@ -122,14 +123,4 @@ struct AccessTests {
             #expect(try await intake.get(receipt.materials[0].location, as: otherDepartment).status == .forbidden)
         }
     }
-}
-
-struct CaseListDocument: Decodable {
-    struct Summary: Decodable {
-        var caseNumber: String
-        var status: String
-    }
-
-    var cases: [Summary]
-    var next: String?
 }

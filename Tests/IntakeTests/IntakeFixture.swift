@@ -63,10 +63,10 @@ struct IntakeFixture: Sendable {
     }
 
     /// Applies and returns the receipt; the application must be accepted.
-    func applyAccepted(_ application: ApplicationRequest, as principal: Principal = alice, sourceLocation: SourceLocation = #_sourceLocation) async throws -> Receipt {
+    func applyAccepted(_ application: ApplicationRequest, as principal: Principal = alice, sourceLocation: SourceLocation = #_sourceLocation) async throws -> CaseReceipt {
         let response = try await apply(application, as: principal)
         #expect(response.status == .created, "\(response.text)", sourceLocation: sourceLocation)
-        return try response.decode(Receipt.self)
+        return try response.decode(CaseReceipt.self)
     }
 
     func caseView(_ number: String, as principal: Principal = alice) async throws -> CaseDocument {
@@ -125,88 +125,3 @@ enum SampleMaterials {
 
 // MARK: What a client reads
 
-struct Receipt: Decodable {
-    struct Matter: Decodable {
-        var code: String
-        var department: String
-        var region: String
-        var mode: String
-        var licence: LicenceKind?
-    }
-
-    var caseNumber: String
-    var outcome: String
-    var status: String
-    var acceptedAt: String
-    var catalogueVersion: String
-    var bundle: CaseSubmitted.Bundle?
-    var applicant: ApplicantRecord
-    var matters: [Matter]
-    var materials: [MaterialReference]
-    var deficiencies: [CaseSubmitted.Deficiency]
-    var commitments: [CaseSubmitted.Commitment]
-}
-
-struct CaseDocument: Decodable {
-    struct Matter: Decodable {
-        struct Task: Decodable {
-            var taskID: String
-            var status: String
-        }
-
-        var code: String
-        var handedOver: Bool
-        var task: Task?
-    }
-
-    struct Deficiency: Decodable {
-        var materialCode: String
-        var dueBy: String
-        var suppliedAt: String?
-    }
-
-    struct Entry: Decodable {
-        var at: String
-        var kind: String
-        var summary: String
-        var status: String
-    }
-
-    var caseNumber: String
-    var status: String
-    var matters: [Matter]
-    var materials: [MaterialReference]
-    var deficiencies: [Deficiency]
-    var licences: [LicenceSummary]
-    var timeline: [Entry]
-}
-
-/// The problem+json body, as a client reads it.
-struct ProblemDocument: Decodable {
-    struct Missing: Decodable, Equatable {
-        var kind: String
-        var matterCode: String
-        var code: String
-    }
-
-    var type: String
-    var status: Int
-    var detail: String?
-    var errors: [FieldError]?
-    var missing: [Missing]?
-}
-
-extension TestResponse {
-    var text: String { String(buffer: body) }
-    var data: Data { Data(body.readableBytesView) }
-
-    func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try Envelope.decoder.decode(T.self, from: data)
-    }
-
-    /// The body as problem details, when it is problem+json.
-    var problem: ProblemDocument? {
-        guard headers[.contentType] == "application/problem+json" else { return nil }
-        return try? decode(ProblemDocument.self)
-    }
-}

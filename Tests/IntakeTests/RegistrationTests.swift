@@ -22,8 +22,8 @@ struct RegistrationTests {
             )
             let response = try await intake.apply(application)
             #expect(response.status == .created)
-            let receipt = try response.decode(Receipt.self)
-            #expect(receipt.outcome == "accepted")
+            let receipt = try response.decode(CaseReceipt.self)
+            #expect(receipt.outcome == .accepted)
             #expect(receipt.deficiencies.isEmpty)
             #expect(response.headers[.location] == "/cases/\(receipt.caseNumber)")
             let today = CaseNumber(region: try DivisionCode("130100"), acceptedAt: Date(), sequence: 1).day
@@ -33,7 +33,7 @@ struct RegistrationTests {
             #expect(receipt.matters.map(\.department) == ["water-resources"])
 
             let view = try await intake.caseView(receipt.caseNumber)
-            #expect(view.status == "accepted")
+            #expect(view.status == .accepted)
             #expect(view.timeline.map(\.kind) == ["accepted"])
             #expect(Set(view.materials.map(\.sha256)) == Set(receipt.materials.map(\.sha256)))
 
@@ -62,8 +62,8 @@ struct RegistrationTests {
             let application = ApplicationRequest.make(bundle: "industrial-project-four-permits", materials: SampleMaterials.fourPermitsMandatory)
             let response = try await intake.apply(application)
             #expect(response.status == .created)
-            let receipt = try response.decode(Receipt.self)
-            #expect(receipt.outcome == "accepted-with-deficiency")
+            let receipt = try response.decode(CaseReceipt.self)
+            #expect(receipt.outcome == .acceptedWithDeficiency)
             #expect(receipt.bundle?.name == "社会投资工业项目“四证齐发”")
             #expect(Set(receipt.deficiencies.map(\.materialCode)) == Set(SampleMaterials.fourPermitsTolerable))
             let calendar = try WorkingCalendar.load(region: "130100")
@@ -77,7 +77,7 @@ struct RegistrationTests {
             #expect(Set(submitted.matters.compactMap(\.licence?.name)) == ["不动产权证书", "建设用地规划许可证", "建设工程规划许可证", "建筑工程施工许可证"])
 
             var view = try await intake.caseView(receipt.caseNumber)
-            #expect(view.status == "accepted-with-deficiency")
+            #expect(view.status == .acceptedWithDeficiency)
 
             // One material is not owed: refused, naming it; the owed ones clear the debt.
             let wrong = try await intake.post("/cases/\(receipt.caseNumber)/supplements", json: ["materials": [MaterialUpload.document("eia-report-form")]], as: IntakeFixture.alice)
@@ -90,7 +90,7 @@ struct RegistrationTests {
             )
             #expect(supply.status == .created, "\(supply.text)")
             view = try await intake.caseView(receipt.caseNumber)
-            #expect(view.status == "accepted")
+            #expect(view.status == .accepted)
             #expect(view.deficiencies.allSatisfy { $0.suppliedAt != nil })
             #expect(view.timeline.map(\.kind) == ["accepted", "materials-supplemented"])
             let supplemented = try #require(try await intake.region.events(on: .materialsSupplemented, key: receipt.caseNumber).first).decode(MaterialsSupplemented.self)
@@ -104,14 +104,15 @@ struct RegistrationTests {
             let handedIn = SampleMaterials.restaurantMandatory.filter { $0 != "articles-of-association" && $0 != "food-premises-layout" }
             let response = try await intake.apply(ApplicationRequest.make(bundle: "restaurant-opening", materials: handedIn))
             #expect(response.status == .unprocessableContent)
-            let problem = try #require(response.problem)
-            #expect(problem.type == "urn:tongban:problem:registration-refused")
-            #expect(problem.missing == [
-                .init(kind: "material", matterCode: "company-establishment-registration", code: "articles-of-association"),
-                .init(kind: "material", matterCode: "food-business-licence", code: "food-premises-layout"),
-                .init(kind: "commitment", matterCode: "public-place-hygiene-licence", code: "public-place-hygiene-licence"),
-                .init(kind: "material", matterCode: "public-place-hygiene-licence", code: "hygiene-evaluation-report"),
-                .init(kind: "material", matterCode: "public-place-hygiene-licence", code: "staff-health-certificates"),
+            #expect(response.problem != nil)
+            let refusal = try response.decode(RegistrationRefusal.self)
+            #expect(refusal.type == "urn:tongban:problem:registration-refused")
+            #expect(refusal.missing.map { "\($0.kind.rawValue) \($0.matterCode) \($0.code)" } == [
+                "material company-establishment-registration articles-of-association",
+                "material food-business-licence food-premises-layout",
+                "commitment public-place-hygiene-licence public-place-hygiene-licence",
+                "material public-place-hygiene-licence hygiene-evaluation-report",
+                "material public-place-hygiene-licence staff-health-certificates",
             ])
             #expect(try await intake.storedRows().values.allSatisfy { $0 == 0 })
         }
@@ -125,8 +126,8 @@ struct RegistrationTests {
                 materials: SampleMaterials.restaurantMandatory + SampleMaterials.restaurantTolerable,
                 commitments: ["public-place-hygiene-licence"]
             ))
-            #expect(receipt.outcome == "accepted")
-            #expect(receipt.matters.map(\.mode) == ["immediate", "standard", "commitment"])
+            #expect(receipt.outcome == .accepted)
+            #expect(receipt.matters.map(\.mode) == [.immediate, .standard, .commitment])
             let submitted = try #require(try await intake.region.events(on: .caseSubmitted, key: receipt.caseNumber).first).decode(CaseSubmitted.self)
             let commitment = try #require(submitted.commitments?.first)
             #expect(commitment.matterCode == "public-place-hygiene-licence")

@@ -92,9 +92,9 @@ struct RelayEndToEndTests {
         #expect(task.handedOverFrom == .init(region: "130100", caseNumber: number))
         #expect(task.department == "market-regulation")
 
-        let completed = try await eventually(timeout: .seconds(90)) { try await deployment.caseAtA(number).status == "completed" }
+        let completed = try await eventually(timeout: .seconds(90)) { try await deployment.caseAtA(number).status == .completed }
         let view = try await deployment.caseAtA(number)
-        #expect(completed, "case \(number) at A: \(view.status), \(view.timeline.map(\.kind))")
+        #expect(completed, "case \(number) at A: \(view.status.rawValue), \(view.timeline.map(\.kind))")
         let licence = try #require(view.licences.first)
         #expect(view.licences.count == 1)
         #expect(licence.kind.name == "营业执照（分公司）")
@@ -105,7 +105,7 @@ struct RelayEndToEndTests {
         // The licence is B's seal's: B's verification says it holds.
         #expect(licence.verificationURL.hasSuffix("/licences/\(licence.licenceNumber)/verification") || licence.verificationURL.contains(licence.licenceNumber))
         let verification = try await deployment.sealB.client.get("/licences/\(licence.licenceNumber)/verification").decode(LicenceVerification.self)
-        #expect(verification.verdict == "valid")
+        #expect(verification.verdict == .valid)
         // A's seal issued nothing for it: the licence is not A's to seal.
         #expect(try await deployment.sealA.client.get("/licences/\(licence.licenceNumber)/verification").status == 404)
     }
@@ -126,17 +126,17 @@ struct RelayEndToEndTests {
         #expect(homeLicensed)
         #expect(halfway.licences.map(\.issuingRegion) == ["130100"])
         #expect(halfway.licences.first?.kind.name == "营业执照")
-        #expect(halfway.status == "under-review")
+        #expect(halfway.status == .underReview)
 
         _ = try await deployment.approveInB(number)
-        let completed = try await eventually(timeout: .seconds(90)) { try await deployment.caseAtA(number).status == "completed" }
+        let completed = try await eventually(timeout: .seconds(90)) { try await deployment.caseAtA(number).status == .completed }
         let view = try await deployment.caseAtA(number)
-        #expect(completed, "case \(number) at A: \(view.status), \(view.timeline.map(\.kind))")
+        #expect(completed, "case \(number) at A: \(view.status.rawValue), \(view.timeline.map(\.kind))")
         #expect(Set(view.licences.map(\.issuingRegion)) == ["130100", "110100"])
         #expect(Set(view.licences.map(\.kind.name)) == ["营业执照", "营业执照（分公司）"])
         for licence in view.licences {
             let seal = licence.issuingRegion == "130100" ? deployment.sealA : deployment.sealB
-            #expect(try await seal.client.get("/licences/\(licence.licenceNumber)/verification").decode(LicenceVerification.self).verdict == "valid")
+            #expect(try await seal.client.get("/licences/\(licence.licenceNumber)/verification").decode(LicenceVerification.self).verdict == .valid)
         }
     }
 
@@ -145,7 +145,7 @@ struct RelayEndToEndTests {
         let deployment = try await Deployment()
         let number = try await deployment.apply(Self.branchRegistration)
         let task = try await deployment.taskInB(number)
-        #expect(task.state == "open")
+        #expect(task.state == .open)
 
         let withdrawn = try await deployment.intakeA.client.post(
             "/cases/\(number)/withdrawal", json: ["reason": "改在北京直接办理"], token: try await deployment.regions.a.token(Self.applicant)
@@ -156,12 +156,12 @@ struct RelayEndToEndTests {
         var seen: DepartmentTask?
         let closed = try await eventually(timeout: .seconds(90)) {
             seen = try await deployment.approvalB.client.get("/tasks/\(task.id)", token: officer).decode(DepartmentTask.self)
-            return seen?.state == "withdrawn"
+            return seen?.state == .withdrawn
         }
-        #expect(closed, "B's task is \(seen?.state ?? "unknown")")
+        #expect(closed, "B's task is \(seen?.state.rawValue ?? "unknown")")
         let late = try await deployment.approvalB.client.post("/tasks/\(task.id)/approval", json: ["comment": "准予登记。"], token: officer)
         #expect(late.status == 409, "\(late.text)")
         #expect(late.text.contains("case-withdrawn"))
-        #expect(try await deployment.caseAtA(number).status == "withdrawn")
+        #expect(try await deployment.caseAtA(number).status == .withdrawn)
     }
 }

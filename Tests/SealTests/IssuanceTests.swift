@@ -11,6 +11,7 @@ import Signing
 import Synchronization
 import TestSupport
 import Testing
+import TongbanClient
 
 /// 四证齐发: a decided bundle's licences, issued together, once.
 @Suite struct IssuanceTests {
@@ -35,10 +36,11 @@ import Testing
 
             // The window sees the same three, each in force.
             let clerk = try await harness.token(.clerk)
-            let listed = try seal.json(try await seal.get("/cases/\(decided.caseNumber)/licences", token: clerk))
-            let entries = try #require(listed["licences"]?.arrayValue)
-            #expect(entries.count == 3)
-            #expect(entries.allSatisfy { $0["standing"]?.stringValue == "valid" })
+            let listed = try await seal.get("/cases/\(decided.caseNumber)/licences", token: clerk).decode(CaseLicences.self)
+            #expect(listed.caseNumber == decided.caseNumber)
+            #expect(listed.licences.count == 3)
+            #expect(Set(listed.licences.map(\.summary.licenceNumber)) == Set(issued.licences.map(\.licenceNumber)))
+            #expect(listed.licences.allSatisfy { $0.standing == .valid })
 
             // The licence itself is a VC 2.0 credential of the bureau about the holder and matter.
             let credential = try await seal.licence(permit.licenceNumber, token: clerk)
@@ -71,8 +73,8 @@ import Testing
                 return applied == true
             })
             let clerk = try await harness.token(.clerk)
-            let listed = try seal.json(try await seal.get("/cases/\(decided.caseNumber)/licences", token: clerk))
-            #expect(listed["licences"]?.arrayValue?.count == 4)
+            let listed = try await seal.get("/cases/\(decided.caseNumber)/licences", token: clerk).decode(CaseLicences.self)
+            #expect(listed.licences.count == 4)
             #expect(try await seal.outboxEvents(key: decided.caseNumber) == 1)
         }
     }

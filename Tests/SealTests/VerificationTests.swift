@@ -11,6 +11,7 @@ import Signing
 import Synchronization
 import TestSupport
 import Testing
+import TongbanClient
 
 /// Anyone presents a licence; the bureau answers valid, revoked, suspended, forged or unknown.
 @Suite struct VerificationTests {
@@ -107,8 +108,12 @@ import Testing
             #expect(revoked["reason"]?.stringValue?.contains("告知承诺核查不实") == true)
             #expect(await eventually { (try? await seal.verify(.object(suspendedLicence)))?["verdict"]?.stringValue == "suspended" })
             #expect(try await seal.verify(.object(keptLicence))["verdict"]?.stringValue == "valid")
-            // The QR code's address says the same, as JSON and as a page.
-            #expect(try seal.json(try await seal.get("/licences/\(revokedNumber)/verification"))["verdict"]?.stringValue == "revoked")
+            // The QR code's address says the same, as JSON (canonical, which clients read as any
+            // answer) and as a page.
+            let answered = try await seal.get("/licences/\(revokedNumber)/verification").decode(LicenceVerification.self)
+            #expect(answered.verdict == .revoked)
+            #expect(answered.revocation?.legalBasis == "《建筑工程施工许可管理办法》第十二条")
+            #expect(answered.licence?.licenceNumber == revokedNumber)
             let page = try await seal.get("/licences/\(revokedNumber)/verification", accept: "text/html,application/xhtml+xml")
             #expect(String(buffer: page.body).contains("证照已撤销"))
 
@@ -151,7 +156,7 @@ import Testing
             let admin = try await harness.token(.admin)
             let rotated = try await seal.request(.post, "/keys/rotation", token: admin)
             #expect(rotated.status == .created)
-            let newKeyID = try #require(try seal.json(rotated)["keyID"]?.stringValue)
+            let newKeyID = try rotated.decode(SealKeyEntry.self).keyID
 
             let after = SealHarness.constructionBundle()
             try await harness.publish(after)
@@ -178,8 +183,9 @@ import Testing
             let body = try JSONValue(encoding: ["privateKeyMultibase": Multikey.encodeEd25519PrivateKey(imported.rawRepresentation)])
             let importedEntry = try await seal.request(.post, "/keys/rotation", token: admin, body: body.canonicalBytes)
             #expect(importedEntry.status == .created)
-            #expect(try seal.json(importedEntry)["publicKeyMultibase"]?.stringValue == Multikey.encodeEd25519PublicKey(imported.publicKey.rawRepresentation))
-            #expect(try seal.json(importedEntry)["origin"]?.stringValue == "imported")
+            let importedKey = try importedEntry.decode(SealKeyEntry.self)
+            #expect(importedKey.publicKeyMultibase == Multikey.encodeEd25519PublicKey(imported.publicKey.rawRepresentation))
+            #expect(importedKey.origin == "imported")
             let bad = try await seal.request(.post, "/keys/rotation", token: admin, body: Array(#"{"privateKeyMultibase":"z3u2notakey"}"#.utf8))
             #expect(bad.status == .badRequest)
             #expect(try await seal.request(.post, "/keys/rotation", token: admin, body: body.canonicalBytes).status == .conflict)

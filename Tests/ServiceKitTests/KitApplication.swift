@@ -4,9 +4,11 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import ServiceKit
+import ServiceTestSupport
 import Synchronization
 import TestSupport
 import Testing
+import TongbanClient
 
 /// A small application built with the kit, the way every service is: a department's decision route,
 /// an applicant's case, and a route that fails the way a database might.
@@ -80,26 +82,6 @@ struct StorageFailure: Error, CustomStringConvertible {
     var description: String { "storage failed running \(statement)" }
 }
 
-/// The problem+json body, as a client reads it.
-struct ProblemDocument: Decodable {
-    var type: String
-    var title: String
-    var status: Int
-    var detail: String?
-    var instance: String?
-    var errors: [FieldError]?
-    var requestId: String?
-}
-
-extension TestResponse {
-    var text: String { String(buffer: body) }
-
-    /// The body as problem details, when it is problem+json.
-    var problem: ProblemDocument? {
-        guard headers[.contentType] == "application/problem+json" else { return nil }
-        return try? JSONDecoder().decode(ProblemDocument.self, from: Data(text.utf8))
-    }
-}
 
 func bearer(_ token: String) -> HTTPFields {
     [.authorization: "Bearer \(token)", .contentType: "application/json"]

@@ -1,12 +1,15 @@
+import Domain
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import ServiceTestSupport
 import Signing
 @testable import ServiceKit
 import TestSupport
 import Testing
+import TongbanClient
 
 @Suite("an application built with the kit")
 struct KitApplicationTests {

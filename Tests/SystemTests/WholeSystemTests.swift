@@ -47,8 +47,8 @@ struct WholeSystemTests {
         try #require(applied.status == 201, "\(applied.text)")
         let receipt = try applied.decode(CaseReceipt.self)
         let number = receipt.caseNumber
-        #expect(receipt.status == "accepted")
-        #expect(receipt.matters.map(\.mode) == ["immediate", "standard", "commitment"])
+        #expect(receipt.status == .accepted)
+        #expect(receipt.matters.map(\.mode) == [.immediate, .standard, .commitment])
 
         // 并联审批: the market regulator's officer finds the food business licence among the department's work, and approves it.
         let marketToken = try await region.token(Self.marketOfficer)
@@ -59,7 +59,7 @@ struct WholeSystemTests {
         })
         let food = try #require(foodTask)
         #expect(food.matter.code == "food-business-licence")
-        #expect(food.state == "open")
+        #expect(food.state == .open)
         let approved = try await approval.client.post("/tasks/\(food.id)/approval", json: ["comment": "现场核查符合要求。"], token: marketToken)
         #expect(approved.status == 200, "\(approved.text)")
         // The health officer may not decide the market regulator's task.
@@ -70,28 +70,28 @@ struct WholeSystemTests {
         // Completed with the whole story told: the events of several topics arrive in any order.
         #expect(try await eventually(timeout: .seconds(60)) {
             let view = try await intake.client.get("/cases/\(number)", token: applicantToken).decode(CaseDocument.self)
-            return view.status == "completed" && view.timeline.contains { $0.kind == "bundle-decided" }
+            return view.status == .completed && view.timeline.contains { $0.kind == "bundle-decided" }
         })
         let view = try await intake.client.get("/cases/\(number)", token: applicantToken).decode(CaseDocument.self)
-        #expect(view.status == "completed")
+        #expect(view.status == .completed)
         #expect(Set(view.licences.map(\.kind.name)) == ["营业执照", "食品经营许可证", "公共场所卫生许可证"])
         #expect(Set(view.licences.map(\.issuingRegion)) == ["130100"])
         #expect(view.timeline.map(\.kind) == ["accepted", "tasks-opened", "task-decided", "task-decided", "task-decided", "bundle-decided", "licences-issued"], "\(view.timeline.map { ($0.at, $0.kind) })")
-        #expect(view.matters.allSatisfy { $0.task?.status == "approved" }, "\(view.matters.map { ($0.code, $0.task?.status) })")
+        #expect(view.matters.allSatisfy { $0.task?.status == .approved }, "\(view.matters.map { ($0.code, $0.task?.status.rawValue) })")
 
         // Approval: the health department verifies the commitment within its limit; the food task shows who decided.
         let decided = try await approval.client.get("/tasks/\(food.id)", token: marketToken).decode(DepartmentTask.self)
-        #expect(decided.decision?.outcome == "approved" && decided.decision?.decidedBy == Self.marketOfficer.subject)
+        #expect(decided.decision?.outcome == .approved && decided.decision?.decidedBy == Self.marketOfficer.subject)
         let healthTasks = try await approval.client.get("/tasks?state=verifying", token: healthToken).decode(DepartmentTaskList.self).tasks.filter { $0.caseNumber == number }
         #expect(healthTasks.map(\.matter.code) == ["public-place-hygiene-licence"])
-        #expect(healthTasks.first?.verification?.state == "pending")
+        #expect(healthTasks.first?.verification?.state == .pending)
 
         // Seal: each licence is a sealed credential the applicant can read, and anyone can verify.
         for licence in view.licences {
             let credential = try await seal.client.get("/licences/\(licence.licenceNumber)", token: applicantToken)
             #expect(credential.status == 200, "\(credential.text)")
             #expect(try credential.decode(LicenceCredential.self).proof.cryptosuite == "eddsa-jcs-2022")
-            #expect(try await seal.client.get("/licences/\(licence.licenceNumber)/verification").decode(LicenceVerification.self).verdict == "valid")
+            #expect(try await seal.client.get("/licences/\(licence.licenceNumber)/verification").decode(LicenceVerification.self).verdict == .valid)
             let page = try await seal.client.get("/licences/\(licence.licenceNumber)/page")
             #expect(page.status == 200 && page.text.contains(licence.kind.name) && page.text.contains(Self.restaurant.name))
         }
@@ -107,9 +107,9 @@ struct WholeSystemTests {
             return try rating.decode(CaseRating.self).ratable
         })
         let clocks = try await evaluation.client.get("/supervision/cases/\(number)", token: supervisorToken).decode(CaseClocks.self)
-        #expect(clocks.status == "completed")
+        #expect(clocks.status == .completed)
         #expect(Set(clocks.tasks.map(\.matterCode)) == ["company-establishment-registration", "food-business-licence", "public-place-hygiene-licence"])
-        #expect(clocks.tasks.allSatisfy { $0.light == "green" }, "\(clocks.tasks)")
+        #expect(clocks.tasks.allSatisfy { $0.light == .green }, "\(clocks.tasks)")
         let rated = try await evaluation.client.post("/cases/\(number)/rating", json: ["level": "very-satisfied", "channel": "window-device", "comment": "一次办好，三证同发。"], token: applicantToken)
         #expect(rated.status == 201, "\(rated.text)")
         let rating = try await evaluation.client.get("/cases/\(number)/rating", token: applicantToken).decode(CaseRating.self)

@@ -13,7 +13,7 @@ import ServiceKit
 /// - `intake.case-withdrawn`: each partner the case went to learns it, so its departments stop;
 /// - approval's and seal's events about cases handed in from a partner: status and result
 ///   envelopes back to the origin.
-struct OutboundRouter: Sendable {
+struct HomeEventHandler: Sendable {
     let homeRegion: String
     let partners: PartnerRegistry
     let logger: Logger

@@ -23,7 +23,7 @@ import Signing
 /// The Kafka offset is committed after the transaction. Each partner's envelopes for one case
 /// apply in their sequence: one already applied (a retransmission) is only answered again, one
 /// that comes before its predecessor waits for the partner to send both again.
-final class InboxConsumer: Service, Sendable {
+final class PartnerEnvelopeHandler: Service, Sendable {
     let consumer: KafkaConsumer
     let producer: KafkaProducer
     let database: PostgresClient
