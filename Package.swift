@@ -137,7 +137,7 @@ let package = Package(
             "Signing", "Messaging", "Postgres", "Kafka", "Domain", metrics,
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        service("Approval"),
+        service("Approval", dependencies: ["Signing", .product(name: "Crypto", package: "swift-crypto")]),
         service("Seal", dependencies: [
             "Signing", "Messaging", "Postgres", "Kafka", "Domain", "CQREncode", "CZlib", metrics,
             .product(name: "Crypto", package: "swift-crypto"),

@@ -50,8 +50,10 @@ user "partner-$PARTNER_REGION" "${PARTNER_KAFKA_PASSWORD:?}"
 echo "topics (replication factor $REPLICATION_FACTOR)"
 topic tongban.intake.case-submitted.v1 6 604800000
 topic tongban.intake.materials-supplemented.v1 6 604800000
+topic tongban.intake.material-chunk.v1 6 604800000
 topic tongban.intake.case-withdrawn.v1 6 604800000
 topic tongban.relay.case-received.v1 6 604800000
+topic tongban.relay.material-chunk.v1 6 604800000
 topic tongban.relay.case-withdrawn.v1 6 604800000
 topic tongban.relay.partner-update.v1 6 604800000
 topic tongban.relay.inbox.v1 6 604800000
@@ -75,6 +77,7 @@ echo "ACLs"
 provision intake
 produce intake tongban.intake.case-submitted.v1
 produce intake tongban.intake.materials-supplemented.v1
+produce intake tongban.intake.material-chunk.v1
 produce intake tongban.intake.case-withdrawn.v1
 produce intake tongban.intake.dlq.v1
 consume intake tongban.relay.case-received.v1
@@ -99,6 +102,7 @@ produce approval tongban.approval.decision-revoked.v1
 produce approval tongban.approval.dlq.v1
 consume approval tongban.intake.case-submitted.v1
 consume approval tongban.relay.case-received.v1
+consume approval tongban.relay.material-chunk.v1
 consume approval tongban.relay.case-withdrawn.v1
 consume approval tongban.intake.materials-supplemented.v1
 consume approval tongban.intake.case-withdrawn.v1
@@ -133,11 +137,13 @@ group evaluation tongban.evaluation
 # relay: this region's events about handed-over cases and its inbox in; what partners sent out.
 provision relay
 produce relay tongban.relay.case-received.v1
+produce relay tongban.relay.material-chunk.v1
 produce relay tongban.relay.case-withdrawn.v1
 produce relay tongban.relay.partner-update.v1
 produce relay tongban.relay.quarantine.v1
 produce relay tongban.relay.dlq.v1
 consume relay tongban.intake.case-submitted.v1
+consume relay tongban.intake.material-chunk.v1
 consume relay tongban.intake.case-withdrawn.v1
 consume relay tongban.approval.tasks-opened.v1
 consume relay tongban.approval.supplement-requested.v1

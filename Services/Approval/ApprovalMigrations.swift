@@ -1,8 +1,10 @@
+import Messaging
 import Postgres
 
-/// Approval's schema. Messaging's outbox and inbox are version 1.
+/// Approval's schema. Messaging's outbox and inbox are version 1; the materials of cases partner
+/// regions handed over (MaterialStore) are version 3.
 enum ApprovalMigrations {
-    static let all = [cases]
+    static let all = [cases, MaterialStore.migration(version: 3)]
 
     static let cases = PostgresMigration(version: 2, name: "create_cases_and_tasks", sql: """
         -- A case as intake (or the relay) submitted it; the payload is kept whole for the officers'

@@ -1,3 +1,4 @@
+import Crypto
 import Domain
 import Foundation
 import HTTPTypes
@@ -5,6 +6,7 @@ import Logging
 import Messaging
 import Postgres
 import ServiceKit
+import Signing
 import TongbanClient
 
 /// Every change approval makes, each in one transaction with the events it causes (outbox): tasks
@@ -28,6 +30,8 @@ struct ApprovalWorkflow: Sendable {
         switch envelope.type {
         case Topic.caseSubmitted.eventType, Topic.caseReceived.eventType:
             try await openTasks(for: envelope.decode(CaseSubmitted.self), on: connection)
+        case Topic.receivedMaterialChunk.eventType:
+            try await keep(envelope.decode(MaterialChunk.self), on: connection)
         case Topic.materialsSupplemented.eventType:
             try await resumeClocks(for: envelope.decode(MaterialsSupplemented.self), on: connection)
         case Topic.caseWithdrawn.eventType, Topic.handedInCaseWithdrawn.eventType:
@@ -82,6 +86,37 @@ struct ApprovalWorkflow: Sendable {
             try await decideBundleIfComplete(approvalCase, on: connection)
         }
         logger.info("tasks opened", metadata: ["task.count": "\(tasks.count)"])
+    }
+
+    /// A piece of a material of a case a partner region handed over (the relay checked the whole
+    /// material against the digest the partner signed); kept for the case's officers.
+    func keep(_ chunk: MaterialChunk, on connection: PostgresConnection) async throws {
+        switch try await MaterialStore.place(chunk, on: connection) {
+        case .duplicate:
+            return
+        case .outOfOrder(let expected):
+            throw PermanentEventFailure("case \(chunk.caseNumber): piece \(chunk.index) of material \(chunk.sha256) came before piece \(expected)")
+        case .inconsistent(let reason):
+            throw PermanentEventFailure("case \(chunk.caseNumber), material \(chunk.sha256): \(reason)")
+        case .next(let completing):
+            if let content = completing, SHA256.hash(data: content).hexadecimal != chunk.sha256 {
+                throw PermanentEventFailure("case \(chunk.caseNumber): the pieces of material \(chunk.sha256) do not match its SHA-256")
+            }
+            try await MaterialStore.keep(chunk, on: connection)
+        }
+    }
+
+    /// The content of a material of a handed-in case, for an officer of one of its tasks: nil
+    /// while its pieces are still on their way from the relay.
+    func material(_ sha256: String, task id: UUID, by officer: Principal) async throws -> (MaterialReference, Data?) {
+        let (_, approvalCase, _) = try await view(task: id, by: officer)
+        guard approvalCase.submission.handedOverFrom != nil,
+              let reference = approvalCase.submission.materials.first(where: { $0.sha256 == sha256 })
+        else { throw Problem.notFound("No such material in this task's case.") }
+        let content = try await database.withConnection { connection in
+            try await MaterialStore.content(caseNumber: approvalCase.submission.caseNumber, sha256: sha256, on: connection)
+        }
+        return (reference, content)
     }
 
     /// The applicant answered supplement requests: their tasks' clocks run again, with moved deadlines.

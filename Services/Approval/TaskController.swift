@@ -1,9 +1,12 @@
+import Crypto
 import Domain
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Messaging
 import Postgres
 import ServiceKit
+import Signing
 import TongbanClient
 
 /// The officers' HTTP API (Docs/openapi.yaml, approval): their department's tasks, claiming, 补正,
@@ -14,6 +17,7 @@ struct TaskController {
     func addRoutes(to router: Router<TongbanRequestContext>) {
         router.get("tasks", use: list)
         router.get("tasks/{id}", use: show)
+        router.get("tasks/{id}/materials/{sha256}", use: material)
         router.post("tasks/{id}/claim", use: claim)
         router.post("tasks/{id}/supplement-requests", use: requestSupplement)
         router.post("tasks/{id}/inspections", use: recordInspection)
@@ -62,6 +66,22 @@ struct TaskController {
         let officer = try context.requirePrincipal(.officer)
         let (task, approvalCase, siblings) = try await workflow.view(task: try taskID(context), by: officer)
         return Encoded(task.detailedView(approvalCase, siblings: siblings, workflow: workflow, now: workflow.now()))
+    }
+
+    /// A material of a case a partner region handed over (跨省通办): the officers of its tasks
+    /// read it here, in this region, as the partner signed it. Home cases' materials are intake's.
+    @Sendable func material(_ request: Request, context: TongbanRequestContext) async throws -> Response {
+        let officer = try context.requirePrincipal(.officer)
+        let sha256 = try context.parameters.require("sha256")
+        let (reference, content) = try await workflow.material(sha256, task: try taskID(context), by: officer)
+        guard let content else {
+            throw Problem.conflict("The material is still on its way from the relay; it is complete in this region shortly.")
+        }
+        return Response.body(content, status: .ok, contentType: reference.mediaType, headers: [
+            .eTag: "\"\(reference.sha256)\"",
+            .cacheControl: "private, no-store",
+            HTTPField.Name("Repr-Digest")!: "sha-256=:\((Data(hexadecimal: reference.sha256) ?? Data()).base64EncodedString()):",
+        ])
     }
 
     @Sendable func claim(_ request: Request, context: TongbanRequestContext) async throws -> Encoded<TongbanClient.DepartmentTask> {

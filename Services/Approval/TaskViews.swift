@@ -80,6 +80,15 @@ extension DepartmentTask {
         let submission = approvalCase.submission
         var view = self.view(submission: submission, workflow: workflow, now: now)
         view.materials = submission.materials
+        if submission.handedOverFrom != nil {
+            // A partner region's materials came with the case: its officers read them here.
+            let task = id.uuidString.lowercased()
+            view.materials = submission.materials.map { material in
+                var material = material
+                material.location = "/tasks/\(task)/materials/\(material.sha256)"
+                return material
+            }
+        }
         view.deficiencies = submission.deficiencies.filter { $0.matterCode == matter.code }
         let clocks = siblings.map { task in
             task.deadlines(workflow.calendar, asOf: task.decision?.decidedAt ?? now)

@@ -363,6 +363,19 @@ struct IntakeRepository: Sendable {
         _ = try await connection.query("UPDATE supplement_requests SET answered_at = \(at) WHERE request_id = ANY(\(requestIDs)) AND answered_at IS NULL")
     }
 
+    /// The bytes of all of a case's materials, for the case limit.
+    func materialBytes(_ number: String, on connection: PostgresConnection) async throws -> Int {
+        try await connection.query("SELECT COALESCE(sum(size), 0)::bigint FROM materials WHERE case_number = \(number)").decode(Int.self).first ?? 0
+    }
+
+    /// The catalogue codes of the materials that the case's matters of other regions need.
+    func partnerMaterialCodes(_ number: String, homeRegion: String, on connection: PostgresConnection) async throws -> Set<String> {
+        Set(try await connection.query("""
+            SELECT DISTINCT code FROM cases, jsonb_array_elements(submission -> 'matters') AS matter, jsonb_array_elements_text(matter -> 'materials') AS code
+            WHERE number = \(number) AND matter ->> 'region' <> \(homeRegion)
+            """).decode(String.self))
+    }
+
     /// The case's submission as the event announced it, materials included.
     func storeSubmission(_ submitted: CaseSubmitted, on connection: PostgresConnection) async throws {
         _ = try await connection.query("UPDATE cases SET submission = \(try PostgresJSONB(submitted)) WHERE number = \(submitted.caseNumber)")

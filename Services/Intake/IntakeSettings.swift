@@ -13,18 +13,24 @@ struct IntakeSettings: Sendable {
     /// The largest application or supplement body, in bytes (TONGBAN_MAX_APPLICATION_BYTES):
     /// materials travel inside it in base64.
     var maximumApplicationBytes: Int
+    /// All of one case's materials together, in bytes (TONGBAN_MAX_CASE_MATERIAL_BYTES): a
+    /// partner region receives a handed-over case's materials whole, so they are bounded here.
+    var maximumCaseMaterialBytes: Int
 
     /// What a material must be to be accepted.
-    var materialRules: MaterialRules { MaterialRules(maximumBytes: maximumMaterialBytes) }
+    var materialRules: MaterialRules { MaterialRules(maximumBytes: maximumMaterialBytes, maximumCaseBytes: maximumCaseMaterialBytes) }
 
     static let defaultMaximumMaterialBytes = 8 * 1024 * 1024
     static let defaultMaximumApplicationBytes = 48 * 1024 * 1024
+    static let defaultMaximumCaseMaterialBytes = 64 * 1024 * 1024
 
-    init(catalogue: MatterCatalogue, calendar: WorkingCalendar, maximumMaterialBytes: Int = defaultMaximumMaterialBytes, maximumApplicationBytes: Int = defaultMaximumApplicationBytes) {
+    init(catalogue: MatterCatalogue, calendar: WorkingCalendar, maximumMaterialBytes: Int = defaultMaximumMaterialBytes, maximumApplicationBytes: Int = defaultMaximumApplicationBytes,
+         maximumCaseMaterialBytes: Int = defaultMaximumCaseMaterialBytes) {
         self.catalogue = catalogue
         self.calendar = calendar
         self.maximumMaterialBytes = maximumMaterialBytes
         self.maximumApplicationBytes = maximumApplicationBytes
+        self.maximumCaseMaterialBytes = maximumCaseMaterialBytes
     }
 
     /// Reads the settings for `region`; a catalogue that does not load, or is not `region`'s,
@@ -43,7 +49,8 @@ struct IntakeSettings: Sendable {
             catalogue: catalogue,
             calendar: try WorkingCalendar.load(region: region.value, directory: environment.calendarDirectory),
             maximumMaterialBytes: try environment.integer("TONGBAN_MAX_MATERIAL_BYTES", default: Self.defaultMaximumMaterialBytes, in: 1...(256 * 1024 * 1024)),
-            maximumApplicationBytes: try environment.integer("TONGBAN_MAX_APPLICATION_BYTES", default: Self.defaultMaximumApplicationBytes, in: (64 * 1024)...(1024 * 1024 * 1024))
+            maximumApplicationBytes: try environment.integer("TONGBAN_MAX_APPLICATION_BYTES", default: Self.defaultMaximumApplicationBytes, in: (64 * 1024)...(1024 * 1024 * 1024)),
+            maximumCaseMaterialBytes: try environment.integer("TONGBAN_MAX_CASE_MATERIAL_BYTES", default: Self.defaultMaximumCaseMaterialBytes, in: 1...(4 * 1024 * 1024 * 1024))
         )
     }
 

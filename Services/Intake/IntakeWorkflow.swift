@@ -1,5 +1,6 @@
 import Domain
 import Foundation
+import HTTPTypes
 import Messaging
 import Postgres
 import ServiceKit
@@ -69,6 +70,8 @@ struct IntakeWorkflow: Sendable {
             try await repository.storeSubmission(submitted, on: connection)
             try await repository.addTimeline(number, at: acceptedAt, kind: "accepted", summary: Self.acceptanceSummary(submitted), on: connection)
             try await publish(submitted, to: .caseSubmitted, key: number, at: acceptedAt, on: connection)
+            let partnerCodes = Set(submitted.matters.filter { $0.region != homeRegion.value }.flatMap { $0.materials ?? [] })
+            try await sendToPartners(application.materials.filter { partnerCodes.contains($0.code) }, caseNumber: number, at: acceptedAt, on: connection)
 
             let receipt = CaseReceipt(
                 caseNumber: number,
@@ -88,6 +91,17 @@ struct IntakeWorkflow: Sendable {
             let stored = StoredResponse(requestSHA256: claim.requestSHA256, status: 201, location: "/cases/\(number)", body: try Envelope.encoder.encode(receipt))
             try await repository.storeResponse(caller: claim.caller, key: claim.key, response: stored, on: connection)
             return (stored, false)
+        }
+    }
+
+    /// 跨省通办: the content of materials a partner region needs goes to the relay, in pieces,
+    /// beside the event that lists them; the relay sends them on with the case.
+    func sendToPartners(_ materials: [VerifiedMaterial], caseNumber: String, at time: Date, on connection: PostgresConnection) async throws {
+        var sent: Set<String> = []
+        for material in materials where sent.insert(material.sha256).inserted {
+            for chunk in MaterialChunk.split(material.content, caseNumber: caseNumber, sha256: material.sha256, pieceBytes: MaterialChunk.regionalPieceBytes) {
+                try await publish(chunk, to: .materialChunk, key: caseNumber, at: time, on: connection)
+            }
         }
     }
 
@@ -133,6 +147,9 @@ struct IntakeWorkflow: Sendable {
                 case .failure(let invalid): errors += invalid.errors
                 }
             }
+            if errors.isEmpty, let error = settings.materialRules.caseLimitError(held: try await repository.materialBytes(number, on: connection), adding: verified) {
+                errors.append(error)
+            }
             guard errors.isEmpty else { throw Problem.validation(errors) }
 
             let now = Envelope.now()
@@ -149,6 +166,8 @@ struct IntakeWorkflow: Sendable {
             try await repository.addTimeline(number, at: now, kind: "materials-supplemented", summary: "Materials supplied: \(names).", on: connection)
             let event = MaterialsSupplemented(caseNumber: number, materials: references, answers: answered, supplementedAt: now)
             try await publish(event, to: .materialsSupplemented, key: number, at: now, on: connection)
+            let partnerCodes = try await repository.partnerMaterialCodes(number, homeRegion: homeRegion.value, on: connection)
+            try await sendToPartners(verified.filter { partnerCodes.contains($0.code) }, caseNumber: number, at: now, on: connection)
             let newStatus = try await repository.refreshStatus(number, on: connection)
             return SupplementReceipt(caseNumber: number, status: newStatus, materials: references, answers: answered, supplementedAt: now)
         }
@@ -159,6 +178,14 @@ struct IntakeWorkflow: Sendable {
         try await database.withTransaction { connection in
             guard let status = try await repository.lockCase(number, on: connection) else { throw Problem.notFound("No such case.") }
             guard !status.isClosed else { throw Problem.conflict("The case is \(status.rawValue) and can no longer be withdrawn.") }
+            // 跨省通办: a case handed over from another region is withdrawn where it was applied
+            // for; that withdrawal reaches this region through the relay.
+            if let origin = try await repository.submission(number, on: connection)?.handedOverFrom {
+                throw Problem(
+                    type: "handed-over-case", status: .conflict, title: "Withdrawn only where it was applied for",
+                    detail: "Region \(origin.region) handed this case over (its case \(origin.caseNumber)); only its window can withdraw it, and the withdrawal then reaches this region through the relay."
+                )
+            }
             let now = Envelope.now()
             try await repository.markWithdrawn(number, at: now, reason: reason, on: connection)
             try await repository.addTimeline(number, at: now, kind: "withdrawn", summary: "Withdrawn by the applicant (撤回)\(reason.map { ": \($0)" } ?? ".")", on: connection)

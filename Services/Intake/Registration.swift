@@ -77,6 +77,16 @@ struct Application: Sendable {
 struct MaterialRules: Sendable {
     static let mediaTypes = ["application/pdf", "application/ofd", "image/jpeg", "image/png"]
     var maximumBytes: Int
+    /// All of a case's materials together, registration and supplements: what a partner region
+    /// may be sent for one case (跨省通办).
+    var maximumCaseBytes: Int
+
+    /// The error when `adding` would take a case holding `held` bytes past the case limit.
+    func caseLimitError(held: Int, adding: [VerifiedMaterial]) -> FieldError? {
+        let total = held + adding.reduce(0) { $0 + $1.content.count }
+        guard total > maximumCaseBytes else { return nil }
+        return FieldError(field: "materials", problem: "come to \(total) bytes with the case's earlier materials; a case may hold at most \(maximumCaseBytes)")
+    }
 
     /// The material at `field`, decoded and verified, or the reasons it is refused.
     func verify(_ upload: MaterialUpload, name: String, field: String) -> Result<VerifiedMaterial, InvalidFields> {
@@ -166,6 +176,8 @@ extension ApplicationForm {
             case .failure(let invalid): errors += invalid.errors
             }
         }
+
+        if let error = materialRules.caseLimitError(held: 0, adding: verified) { errors.append(error) }
 
         var commitments: Set<String> = []
         for (index, commitment) in (self.commitments ?? []).enumerated() {
@@ -281,7 +293,8 @@ extension Application {
                 mode: ApprovalMode(rawValue: matter.mode.rawValue) ?? .standard,
                 stepsBeforeDecision: matter.stepsBeforeDecision ?? [],
                 verificationLimitDays: matter.verificationLimitDays,
-                licence: matter.licence.map { LicenceKind(type: $0.type, name: $0.name, validityYears: $0.validityYears) }
+                licence: matter.licence.map { LicenceKind(type: $0.type, name: $0.name, validityYears: $0.validityYears) },
+                materials: matter.materials.map(\.code)
             )
         }
     }

@@ -1,8 +1,10 @@
+import Crypto
 import Foundation
 import Logging
 import Messaging
 import Postgres
 import ServiceKit
+import Signing
 
 /// Turns this region's events into envelopes for partners, each in the transaction that applies
 /// the event (the consumer's inbox transaction), so an envelope exists exactly when its cause was
@@ -10,7 +12,10 @@ import ServiceKit
 ///
 /// - `intake.case-submitted`: the matters of a partner's region are handed over, one envelope per
 ///   partner carrying only its matters (多地联办: a bundle split over regions);
-/// - `intake.case-withdrawn`: each partner the case went to learns it, so its departments stop;
+/// - `intake.material-chunk`: the content of the materials a partner needs, put together here and
+///   sent on in pieces that fit the partner's message size, after the hand-over that lists them;
+/// - `intake.case-withdrawn`: a hand-over that has not gone out is stopped; each partner the case
+///   went to learns it, so its departments stop;
 /// - approval's and seal's events about cases handed in from a partner: status and result
 ///   envelopes back to the origin.
 struct HomeEventHandler: Sendable {
@@ -19,21 +24,17 @@ struct HomeEventHandler: Sendable {
     let logger: Logger
 
     static let topics: [Topic] = [
-        .caseSubmitted, .caseWithdrawn, .tasksOpened, .supplementRequested, .taskResumed, .taskDecided, .bundleDecided, .decisionRevoked, .licencesIssued,
+        .caseSubmitted, .materialChunk, .caseWithdrawn, .tasksOpened, .supplementRequested, .taskResumed, .taskDecided, .bundleDecided, .decisionRevoked, .licencesIssued,
     ]
 
     func apply(_ event: Envelope, on connection: PostgresConnection) async throws {
         switch event.type {
         case Topic.caseSubmitted.eventType:
             try await handOver(event.decode(CaseSubmitted.self), on: connection)
+        case Topic.materialChunk.eventType:
+            try await forward(event.decode(MaterialChunk.self), on: connection)
         case Topic.caseWithdrawn.eventType:
-            let withdrawn = try event.decode(CaseWithdrawn.self)
-            for partner in try await RelayRepository.partnersHandedOut(withdrawn.caseNumber, on: connection) {
-                try await RelayRepository.enqueue(to: partner, caseReference: withdrawn.caseNumber, kind: .caseWithdrawn, payload: Envelope.encode(withdrawn), on: connection)
-                var logger = logger
-                logger[metadataKey: "case.number"] = "\(withdrawn.caseNumber)"
-                logger.info("withdrawal sent to a partner", metadata: ["relay.partner": "\(partner)"])
-            }
+            try await withdraw(event.decode(CaseWithdrawn.self), on: connection)
         case Topic.tasksOpened.eventType:
             let opened = try event.decode(TasksOpened.self)
             guard let origin = try await RelayRepository.originOfHandedInCase(opened.caseNumber, on: connection) else { return }
@@ -91,6 +92,13 @@ struct HomeEventHandler: Sendable {
     /// (and their owed materials). This region's own matters stay with this region's approval.
     func handOver(_ submitted: CaseSubmitted, on connection: PostgresConnection) async throws {
         guard submitted.handedOverFrom == nil else { return }
+        try await RelayRepository.lockCase(submitted.caseNumber, on: connection)
+        var logger = logger
+        logger[metadataKey: "case.number"] = "\(submitted.caseNumber)"
+        if try await RelayRepository.isWithdrawn(submitted.caseNumber, on: connection) {
+            logger.info("case withdrawn before it was handed over; nothing goes to partners")
+            return
+        }
         let byRegion = Dictionary(grouping: submitted.matters.filter { $0.region != homeRegion }, by: \.region)
         // A matter no partner handles cannot go anywhere: set the whole event aside (dead letter)
         // so that nothing is half handed over; once the partner is configured it can be replayed.
@@ -103,13 +111,79 @@ struct HomeEventHandler: Sendable {
             part.matters = matters
             part.deficiencies = submitted.deficiencies.filter { codes.contains($0.matterCode) }
             part.handedOverFrom = .init(region: homeRegion, caseNumber: submitted.caseNumber)
-            guard try await RelayRepository.recordHandedOut(submitted.caseNumber, to: region, matterCodes: matters.map(\.code), on: connection) else {
+            // Only the materials the partner's matters need (all, from producers that do not say).
+            if matters.allSatisfy({ $0.materials != nil }) {
+                let needed = Set(matters.flatMap { $0.materials ?? [] })
+                part.materials = submitted.materials.filter { needed.contains($0.code) }
+            }
+            let digests = Array(Set(part.materials.map(\.sha256))).sorted()
+            guard try await RelayRepository.recordHandedOut(submitted.caseNumber, to: region, matterCodes: matters.map(\.code), materials: digests, on: connection) else {
                 continue
             }
             try await RelayRepository.enqueue(to: region, caseReference: submitted.caseNumber, kind: .caseHandedOver, payload: Envelope.encode(part), on: connection)
-            var logger = logger
-            logger[metadataKey: "case.number"] = "\(submitted.caseNumber)"
-            logger.info("case handed over", metadata: ["relay.partner": "\(region)", "relay.matters": "\(matters.count)"])
+            // Materials whose pieces all came before the hand-over follow it now; the others
+            // follow when their last piece comes (`forward`).
+            let whole = try await MaterialStore.complete(caseNumber: submitted.caseNumber, on: connection)
+            for sha256 in digests where whole.contains(sha256) {
+                if let content = try await MaterialStore.content(caseNumber: submitted.caseNumber, sha256: sha256, on: connection) {
+                    try await send(content, sha256: sha256, of: submitted.caseNumber, to: region, on: connection)
+                }
+            }
+            logger.info("case handed over", metadata: ["relay.partner": "\(region)", "relay.matters": "\(matters.count)", "relay.materials": "\(digests.count)"])
+        }
+    }
+
+    /// A piece of a material from intake: kept until the material is whole, which is then sent on
+    /// to every partner whose part of the case lists it.
+    func forward(_ chunk: MaterialChunk, on connection: PostgresConnection) async throws {
+        try await RelayRepository.lockCase(chunk.caseNumber, on: connection)
+        switch try await MaterialStore.place(chunk, on: connection) {
+        case .duplicate:
+            return
+        case .outOfOrder(let expected):
+            throw PermanentEventFailure("case \(chunk.caseNumber): piece \(chunk.index) of material \(chunk.sha256) came before piece \(expected)")
+        case .inconsistent(let reason):
+            throw PermanentEventFailure("case \(chunk.caseNumber), material \(chunk.sha256): \(reason)")
+        case .next(let completing):
+            if let content = completing, SHA256.hash(data: content).hexadecimal != chunk.sha256 {
+                throw PermanentEventFailure("case \(chunk.caseNumber): the pieces of material \(chunk.sha256) do not match its SHA-256")
+            }
+            try await MaterialStore.keep(chunk, on: connection)
+            guard let content = completing else { return }
+            for partner in try await RelayRepository.partnersListing(chunk.sha256, of: chunk.caseNumber, on: connection) {
+                try await send(content, sha256: chunk.sha256, of: chunk.caseNumber, to: partner, on: connection)
+            }
+        }
+    }
+
+    /// Queues a material for `partner` in pieces that fit its inbox, next in the case's sequence.
+    func send(_ content: Data, sha256: String, of caseNumber: String, to partner: String, on connection: PostgresConnection) async throws {
+        let pieceBytes = partners[partner]?.materialPieceBytes ?? MaterialChunk.pieceBytes(fittingMessagesOf: Partner.defaultMaximumEnvelopeBytes)
+        for piece in MaterialChunk.split(content, caseNumber: caseNumber, sha256: sha256, pieceBytes: pieceBytes) {
+            try await RelayRepository.enqueue(to: partner, caseReference: caseNumber, kind: .materialChunk, payload: Envelope.encode(piece), on: connection)
+        }
+    }
+
+    /// The applicant withdrew the case. A hand-over that has not gone out is stopped (the partner
+    /// never hears of the case); a partner that has it, or may have it, is told. A withdrawal that
+    /// comes before the hand-over is remembered, so the hand-over never goes.
+    func withdraw(_ withdrawn: CaseWithdrawn, on connection: PostgresConnection) async throws {
+        try await RelayRepository.lockCase(withdrawn.caseNumber, on: connection)
+        var logger = logger
+        logger[metadataKey: "case.number"] = "\(withdrawn.caseNumber)"
+        let partners = try await RelayRepository.partnersHandedOut(withdrawn.caseNumber, on: connection)
+        if partners.isEmpty {
+            try await RelayRepository.recordWithdrawn(withdrawn.caseNumber, on: connection)
+            return
+        }
+        for partner in partners {
+            if try await RelayRepository.hasGoneOut(withdrawn.caseNumber, to: partner, on: connection) {
+                try await RelayRepository.enqueue(to: partner, caseReference: withdrawn.caseNumber, kind: .caseWithdrawn, payload: Envelope.encode(withdrawn), on: connection)
+                logger.info("withdrawal sent to a partner", metadata: ["relay.partner": "\(partner)"])
+            } else {
+                try await RelayRepository.stopHandOver(withdrawn.caseNumber, to: partner, on: connection)
+                logger.info("hand-over stopped before it went out", metadata: ["relay.partner": "\(partner)"])
+            }
         }
     }
 

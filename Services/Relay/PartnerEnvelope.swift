@@ -69,6 +69,11 @@ struct QuarantineReason: Error, Sendable, Equatable, CustomStringConvertible {
         case replayedID = "replayed-id"
         case schemaInvalid = "schema-invalid"
         case unknownCase = "unknown-case"
+        case unlistedMaterial = "unlisted-material"
+        case duplicateChunk = "duplicate-chunk"
+        case chunkOutOfOrder = "chunk-out-of-order"
+        case chunkInvalid = "chunk-invalid"
+        case digestMismatch = "digest-mismatch"
     }
 
     var code: Code
@@ -99,9 +104,11 @@ struct EnvelopeInspector: Sendable {
     let partners: PartnerRegistry
     let clockSkew: Duration
     let maximumBytes: Int
+    /// The oldest a message may be by its broker's time (envelope ids are remembered this long).
+    var maximumAge: Duration = .seconds(30 * 24 * 3600)
 
-    func inspect(_ value: [UInt8], now: Date) -> Result<CheckedEnvelope, QuarantineReason> {
-        Result { () throws(QuarantineReason) in try check(value, now: now) }
+    func inspect(_ value: [UInt8], now: Date, brokerTime: Date? = nil) -> Result<CheckedEnvelope, QuarantineReason> {
+        Result { () throws(QuarantineReason) in try check(value, now: now, brokerTime: brokerTime) }
     }
 
     /// The sender an unreadable or failing message claims, if it can be read at all, for metrics
@@ -111,7 +118,10 @@ struct EnvelopeInspector: Sendable {
         return object["sender"]?.stringValue
     }
 
-    func check(_ value: [UInt8], now: Date) throws(QuarantineReason) -> CheckedEnvelope {
+    /// `brokerTime` is when the partner's broker took the message (its Kafka timestamp), if the
+    /// broker gave one: an envelope is fresh when it was signed within the skew of that moment,
+    /// however late this relay reads it — a relay that was down is not the partner's fault.
+    func check(_ value: [UInt8], now: Date, brokerTime: Date? = nil) throws(QuarantineReason) -> CheckedEnvelope {
         guard value.count <= maximumBytes else {
             throw QuarantineReason(.oversized, "\(value.count) bytes; the limit is \(maximumBytes)")
         }
@@ -146,11 +156,16 @@ struct EnvelopeInspector: Sendable {
         let issuedText = try text("issuedAt")
         guard let issuedAt = Envelope.parseTime(issuedText) else { throw QuarantineReason(.malformed, "issuedAt '\(issuedText.prefix(40))' is not an RFC 3339 time") }
         let skew = Double(clockSkew.components.seconds)
-        let offset = issuedAt.timeIntervalSince(now)
+        if let brokerTime {
+            let age = now.timeIntervalSince(brokerTime)
+            guard age >= -skew else { throw QuarantineReason(.stale, "its broker time is \(Int(-age)) s in the future; at most \(Int(skew)) s are allowed") }
+            let oldest = Double(maximumAge.components.seconds)
+            guard age <= oldest else { throw QuarantineReason(.stale, "its broker took it \(Int(age)) s ago; at most \(Int(oldest)) s are allowed") }
+        }
+        let offset = issuedAt.timeIntervalSince(brokerTime ?? now)
         guard abs(offset) <= skew else {
-            throw QuarantineReason(.stale, offset < 0
-                ? "issued \(Int(-offset)) s ago; at most \(Int(skew)) s are allowed"
-                : "issued \(Int(offset)) s in the future; at most \(Int(skew)) s are allowed")
+            let moment = brokerTime == nil ? "this relay's clock" : "the moment its broker took it"
+            throw QuarantineReason(.stale, "issued \(Int(abs(offset))) s \(offset < 0 ? "before" : "after") \(moment); at most \(Int(skew)) s are allowed")
         }
 
         // The signature holds: from here on the content is the partner's, and only its form is in question.
@@ -200,6 +215,9 @@ struct EnvelopeInspector: Sendable {
             case .caseWithdrawn:
                 let withdrawn = try Envelope.decode(CaseWithdrawn.self, from: payloadBytes)
                 guard withdrawn.caseNumber == envelope.caseReference else { throw QuarantineReason(.schemaInvalid, "payload.caseNumber is not the envelope's case") }
+            case .materialChunk:
+                let chunk = try Envelope.decode(MaterialChunk.self, from: payloadBytes)
+                guard chunk.caseNumber == envelope.caseReference else { throw QuarantineReason(.schemaInvalid, "payload.caseNumber is not the envelope's case") }
             }
         } catch let reason as QuarantineReason {
             throw reason

@@ -16,7 +16,8 @@ import Signing
 ///
 /// - sets it aside: the message goes unchanged to the quarantine topic with its reason, and only
 ///   the quarantine record is written; or
-/// - applies it: a handed-over case becomes `relay.case-received` for approval, a status or result
+/// - applies it: a handed-over case becomes `relay.case-received` for approval once every material
+///   it lists has come whole (pieces in `material-chunk` envelopes), a status or result
 ///   becomes `relay.partner-update` for intake, a receipt settles our deliveries — and every
 ///   envelope but a receipt is answered with a receipt.
 ///
@@ -30,6 +31,7 @@ final class PartnerEnvelopeHandler: Service, Sendable {
     let inspector: EnvelopeInspector
     let quarantineTopic: String
     let caseReceivedTopic: Topic
+    let materialChunkTopic: Topic
     let caseWithdrawnTopic: Topic
     let partnerUpdateTopic: Topic
     let eventSource: String
@@ -40,7 +42,7 @@ final class PartnerEnvelopeHandler: Service, Sendable {
 
     init(
         consumer: KafkaConsumer, producer: KafkaProducer, database: PostgresClient, inspector: EnvelopeInspector,
-        quarantineTopic: String, caseReceivedTopic: Topic, caseWithdrawnTopic: Topic, partnerUpdateTopic: Topic, eventSource: String,
+        quarantineTopic: String, caseReceivedTopic: Topic, materialChunkTopic: Topic, caseWithdrawnTopic: Topic, partnerUpdateTopic: Topic, eventSource: String,
         logger: Logger, metricsFactory: any MetricsFactory, now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.consumer = consumer
@@ -49,6 +51,7 @@ final class PartnerEnvelopeHandler: Service, Sendable {
         self.inspector = inspector
         self.quarantineTopic = quarantineTopic
         self.caseReceivedTopic = caseReceivedTopic
+        self.materialChunkTopic = materialChunkTopic
         self.caseWithdrawnTopic = caseWithdrawnTopic
         self.partnerUpdateTopic = partnerUpdateTopic
         self.eventSource = eventSource
@@ -93,7 +96,10 @@ final class PartnerEnvelopeHandler: Service, Sendable {
     func handle(_ message: KafkaConsumerMessage, on connection: PostgresConnection) async throws {
         let place = RelayRepository.ReadAt(topic: message.topic, partition: message.partition, offset: message.offset, timestamp: message.timestampMilliseconds ?? -1)
         let checked: CheckedEnvelope
-        switch inspector.inspect(message.value, now: now()) {
+        // Fresh is judged against when the partner's broker took the message, so that envelopes
+        // that waited out this relay's downtime in the inbox are still fresh.
+        let brokerTime = message.timestampMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        switch inspector.inspect(message.value, now: now(), brokerTime: brokerTime) {
         case .failure(let reason):
             try await quarantine(message, reason: reason, envelopeID: nil, at: place, on: connection)
             return
@@ -108,7 +114,7 @@ final class PartnerEnvelopeHandler: Service, Sendable {
 
         if let earlier = try await RelayRepository.recordReceived(envelope, outcome: .checking, at: place, on: connection) {
             if earlier == place { return }  // Kafka delivered this very message again: it was handled.
-            try await quarantine(message, reason: QuarantineReason(.replayedID, "envelope \(envelope.id) was received before (partition \(earlier.partition), offset \(earlier.offset))"), envelopeID: envelope.id, at: place, on: connection)
+            try await quarantine(message, reason: QuarantineReason(.replayedID, "envelope \(envelope.id) was received before (partition \(earlier.partition), offset \(earlier.offset))"), envelopeID: envelope.id, caseReference: envelope.caseReference, at: place, on: connection)
             return
         }
 
@@ -130,7 +136,7 @@ final class PartnerEnvelopeHandler: Service, Sendable {
         if envelope.kind == .status || envelope.kind == .result {
             guard try await RelayRepository.isHandedOut(envelope.caseReference, to: envelope.sender, on: connection) else {
                 try await RelayRepository.setOutcome(.quarantined, of: envelope.id, on: connection)
-                try await quarantine(message, reason: QuarantineReason(.unknownCase, "this region never handed case \(envelope.caseReference) to \(envelope.sender)"), envelopeID: envelope.id, at: place, on: connection)
+                try await quarantine(message, reason: QuarantineReason(.unknownCase, "this region never handed case \(envelope.caseReference) to \(envelope.sender)"), envelopeID: envelope.id, caseReference: envelope.caseReference, at: place, on: connection)
                 return
             }
         }
@@ -152,11 +158,18 @@ final class PartnerEnvelopeHandler: Service, Sendable {
         switch envelope.kind {
         case .caseHandedOver:
             let submitted = try Envelope.decode(CaseSubmitted.self, from: checked.payloadBytes)
-            if try await RelayRepository.recordHandedIn(submitted.caseNumber, from: envelope.sender, on: connection) {
-                let event = Envelope(source: eventSource, type: Topic.caseReceived.eventType, key: submitted.caseNumber, data: checked.payloadBytes)
-                try await Outbox.append(event, to: caseReceivedTopic, on: connection)
-                logger.info("case received from a partner", metadata: ["relay.matters": "\(submitted.matters.count)"])
+            if try await RelayRepository.recordHandedIn(submitted.caseNumber, from: envelope.sender, submission: checked.payloadBytes, materials: submitted.materials, on: connection) {
+                logger.info("case received from a partner", metadata: ["relay.matters": "\(submitted.matters.count)", "relay.materials": "\(submitted.materials.count)"])
+                try await releaseIfWhole(submitted.caseNumber, logger: logger, on: connection)
             }
+        case .materialChunk:
+            let chunk = try Envelope.decode(MaterialChunk.self, from: checked.payloadBytes)
+            if let reason = try await take(chunk, from: envelope.sender, on: connection) {
+                try await RelayRepository.setOutcome(.quarantined, of: envelope.id, on: connection)
+                try await quarantine(message, reason: reason, envelopeID: envelope.id, caseReference: envelope.caseReference, at: place, on: connection)
+                return
+            }
+            try await releaseIfWhole(chunk.caseNumber, logger: logger, on: connection)
         case .status:
             let progress = try Envelope.decode(CaseProgress.self, from: checked.payloadBytes)
             try await publishUpdate(PartnerUpdate(
@@ -175,9 +188,11 @@ final class PartnerEnvelopeHandler: Service, Sendable {
             // first in the conversation (sequence 1), so it is known here by now.
             guard try await RelayRepository.originOfHandedInCase(envelope.caseReference, on: connection) == envelope.sender else {
                 try await RelayRepository.setOutcome(.quarantined, of: envelope.id, on: connection)
-                try await quarantine(message, reason: QuarantineReason(.unknownCase, "\(envelope.sender) never handed case \(envelope.caseReference) to this region"), envelopeID: envelope.id, at: place, on: connection)
+                try await quarantine(message, reason: QuarantineReason(.unknownCase, "\(envelope.sender) never handed case \(envelope.caseReference) to this region"), envelopeID: envelope.id, caseReference: envelope.caseReference, at: place, on: connection)
                 return
             }
+            // A case still waiting for its materials is never released now.
+            try await RelayRepository.markHandedInWithdrawn(envelope.caseReference, on: connection)
             let event = Envelope(source: eventSource, type: Topic.handedInCaseWithdrawn.eventType, key: envelope.caseReference, data: checked.payloadBytes)
             try await Outbox.append(event, to: caseWithdrawnTopic, on: connection)
             logger.info("a partner withdrew a case it had handed over")
@@ -187,6 +202,60 @@ final class PartnerEnvelopeHandler: Service, Sendable {
         try await RelayRepository.recordApplied(from: envelope.sender, caseReference: envelope.caseReference, sequence: envelope.sequence, on: connection)
         try await RelayRepository.setOutcome(.applied, of: envelope.id, on: connection)
         try await answer(envelope, upTo: envelope.sequence, on: connection)
+    }
+
+    /// Takes a piece of a material of a case `sender` handed over; the reason to quarantine it
+    /// instead, with nothing changed. The material must be one the signed hand-over lists, the
+    /// piece the next of it, and the whole material its listed size and SHA-256.
+    func take(_ chunk: MaterialChunk, from sender: String, on connection: PostgresConnection) async throws -> QuarantineReason? {
+        guard try await RelayRepository.originOfHandedInCase(chunk.caseNumber, on: connection) == sender else {
+            return QuarantineReason(.unknownCase, "\(sender) never handed case \(chunk.caseNumber) to this region")
+        }
+        guard let size = try await RelayRepository.listedSize(of: chunk.sha256, in: chunk.caseNumber, on: connection) else {
+            return QuarantineReason(.unlistedMaterial, "material \(chunk.sha256) is not among the materials case \(chunk.caseNumber)'s hand-over lists")
+        }
+        switch try await MaterialStore.place(chunk, on: connection) {
+        case .duplicate:
+            return QuarantineReason(.duplicateChunk, "piece \(chunk.index) of material \(chunk.sha256) was taken before")
+        case .outOfOrder(let expected):
+            return QuarantineReason(.chunkOutOfOrder, "piece \(chunk.index) of material \(chunk.sha256) came when piece \(expected) was due")
+        case .inconsistent(let detail):
+            return QuarantineReason(.chunkInvalid, "material \(chunk.sha256): \(detail)")
+        case .next(let completing):
+            if let content = completing {
+                guard content.count == size else {
+                    return QuarantineReason(.digestMismatch, "material \(chunk.sha256) came to \(content.count) bytes; the hand-over lists \(size)")
+                }
+                let digest = SHA256.hash(data: content).hexadecimal
+                guard digest == chunk.sha256 else {
+                    return QuarantineReason(.digestMismatch, "the pieces of material \(chunk.sha256) put together have SHA-256 \(digest)")
+                }
+            }
+            try await MaterialStore.keep(chunk, on: connection)
+            return nil
+        }
+    }
+
+    /// Releases a handed-in case to approval once every material it lists is whole: the
+    /// materials (in pieces for approval to keep), then `relay.case-received`. A case released,
+    /// or withdrawn meanwhile, is left alone.
+    func releaseIfWhole(_ caseNumber: String, logger: Logger, on connection: PostgresConnection) async throws {
+        guard let waiting = try await RelayRepository.waitingCase(caseNumber, on: connection) else { return }
+        let listed = try await RelayRepository.listedMaterials(caseNumber, on: connection)
+        let whole = try await MaterialStore.complete(caseNumber: caseNumber, on: connection)
+        guard listed.isSubset(of: whole) else {
+            logger.debug("case waits for its materials", metadata: ["relay.materials_whole": "\(listed.intersection(whole).count)", "relay.materials": "\(listed.count)"])
+            return
+        }
+        for sha256 in listed.sorted() {
+            guard let content = try await MaterialStore.content(caseNumber: caseNumber, sha256: sha256, on: connection) else { continue }
+            for piece in MaterialChunk.split(content, caseNumber: caseNumber, sha256: sha256, pieceBytes: MaterialChunk.regionalPieceBytes) {
+                try await Outbox.append(Envelope(source: eventSource, type: Topic.receivedMaterialChunk.eventType, key: caseNumber, payload: piece), to: materialChunkTopic, on: connection)
+            }
+        }
+        try await Outbox.append(Envelope(source: eventSource, type: Topic.caseReceived.eventType, key: caseNumber, data: waiting.submission), to: caseReceivedTopic, on: connection)
+        try await RelayRepository.markReleased(caseNumber, on: connection)
+        logger.info("case released to approval with its materials", metadata: ["relay.materials": "\(listed.count)"])
     }
 
     /// Queues the receipt: everything of the case up to `sequence` from the sender is here.
@@ -201,11 +270,11 @@ final class PartnerEnvelopeHandler: Service, Sendable {
 
     /// Sends the message, unchanged, to the quarantine topic with the dead-letter headers, and
     /// records it — once per message, however often Kafka delivers it.
-    func quarantine(_ message: KafkaConsumerMessage, reason: QuarantineReason, envelopeID: String?, at place: RelayRepository.ReadAt, on connection: PostgresConnection) async throws {
+    func quarantine(_ message: KafkaConsumerMessage, reason: QuarantineReason, envelopeID: String?, caseReference: String? = nil, at place: RelayRepository.ReadAt, on connection: PostgresConnection) async throws {
         let claimed = inspector.claimedSender(of: message.value)
         let partner = claimed.flatMap { inspector.partners[$0]?.region }
         let digest = SHA256.hash(data: message.value).hexadecimal
-        guard try await RelayRepository.recordQuarantined(partner: partner, claimedSender: claimed, reason: reason, envelopeID: envelopeID, at: place, valueSHA256: digest, on: connection) else {
+        guard try await RelayRepository.recordQuarantined(partner: partner, claimedSender: claimed, reason: reason, envelopeID: envelopeID, caseReference: caseReference, at: place, valueSHA256: digest, on: connection) else {
             return
         }
         let added = [

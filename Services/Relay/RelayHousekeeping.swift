@@ -13,7 +13,10 @@ struct RelayHousekeeping: Service {
     let metricsFactory: any MetricsFactory
     let logger: Logger
     var interval: Duration = .seconds(5)
-    var retention: Duration = .seconds(30 * 24 * 3600)
+    var retention: Duration = Self.seenIDRetention
+    /// How long envelope ids are remembered: a message older than this (by its broker's time)
+    /// is stale, since its id may be forgotten.
+    static let seenIDRetention: Duration = .seconds(30 * 24 * 3600)
 
     func run() async throws {
         await cancelWhenGracefulShutdown {

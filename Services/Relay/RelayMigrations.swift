@@ -1,8 +1,9 @@
+import Messaging
 import Postgres
 
 /// The relay's schema, after messaging's tables (version 1).
 enum RelayMigrations {
-    static let all = [conversations, recordTimes]
+    static let all = [conversations, recordTimes, MaterialStore.migration(version: 4), materials]
 
     static let conversations = PostgresMigration(version: 2, name: "relay_conversations", sql: """
         -- Cases this region handed over, per partner: their status and results are expected back.
@@ -125,5 +126,42 @@ extension RelayMigrations {
         END
         $$;
         ALTER TABLE quarantine ADD CONSTRAINT quarantine_record UNIQUE (kafka_topic, kafka_partition, kafka_offset, kafka_timestamp, value_sha256);
+        """)
+}
+
+extension RelayMigrations {
+    /// 跨省通办 carries the whole case: its materials travel with it (pieces in `material_chunks`),
+    /// a handed-in case waits until they are whole, and a withdrawal can stop a hand-over.
+    static let materials = PostgresMigration(version: 5, name: "relay_materials", sql: """
+        -- The SHA-256s of the materials each partner is sent for a case (the hand-over lists them).
+        ALTER TABLE cases_handed_out ADD COLUMN materials text[] NOT NULL DEFAULT '{}';
+        -- A hand-over stopped by a withdrawal before it went out.
+        ALTER TABLE cases_handed_out ADD COLUMN stopped_at timestamptz;
+        -- Withdrawals of cases not handed over (yet): a hand-over that comes later does not go out.
+        CREATE TABLE withdrawn_cases (
+            case_number  text        PRIMARY KEY,
+            withdrawn_at timestamptz NOT NULL DEFAULT now()
+        );
+
+        -- A handed-in case is released to approval (case-received) once every material it lists is
+        -- whole and matches its digest; until then its payload waits here.
+        ALTER TABLE cases_handed_in ADD COLUMN submission bytea;
+        ALTER TABLE cases_handed_in ADD COLUMN released_at timestamptz;
+        ALTER TABLE cases_handed_in ADD COLUMN withdrawn_at timestamptz;
+        UPDATE cases_handed_in SET released_at = received_at;
+        -- The materials a handed-in case lists, as the sender signed them.
+        CREATE TABLE handed_in_materials (
+            case_number text    NOT NULL REFERENCES cases_handed_in,
+            sha256      text    NOT NULL,
+            code        text    NOT NULL,
+            name        text    NOT NULL,
+            media_type  text    NOT NULL,
+            size        bigint  NOT NULL,
+            PRIMARY KEY (case_number, sha256)
+        );
+
+        -- Which case a quarantined envelope named, when it could be read: the case's standing shows it.
+        ALTER TABLE quarantine ADD COLUMN case_reference text;
+        CREATE INDEX quarantine_by_case ON quarantine (case_reference) WHERE case_reference IS NOT NULL;
         """)
 }

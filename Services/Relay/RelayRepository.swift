@@ -7,28 +7,112 @@ import TongbanClient
 enum RelayRepository {
     // MARK: Cases across the border
 
-    /// Records that `caseNumber`'s matters went to `partner`; false if they already had.
-    static func recordHandedOut(_ caseNumber: String, to partner: String, matterCodes: [String], on connection: PostgresConnection) async throws -> Bool {
+    /// Holds the case until the transaction ends: its hand-over, its materials' pieces and its
+    /// withdrawal arrive on different topics, perhaps at different relay instances, and each looks
+    /// for what the others wrote.
+    static func lockCase(_ caseNumber: String, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("SELECT pg_advisory_xact_lock(hashtext('relay-case:' || \(caseNumber)))")
+    }
+
+    /// Records that `caseNumber`'s matters went to `partner` with the materials `sha256s`; false if they already had.
+    static func recordHandedOut(_ caseNumber: String, to partner: String, matterCodes: [String], materials sha256s: [String], on connection: PostgresConnection) async throws -> Bool {
         try await !connection.query("""
-            INSERT INTO cases_handed_out (partner, case_number, matter_codes) VALUES (\(partner), \(caseNumber), \(matterCodes.joined(separator: ",")))
+            INSERT INTO cases_handed_out (partner, case_number, matter_codes, materials)
+            VALUES (\(partner), \(caseNumber), \(matterCodes.joined(separator: ",")), \(sha256s))
             ON CONFLICT DO NOTHING RETURNING 1
             """).isEmpty
+    }
+
+    /// The partners whose part of the case lists the material `sha256` (hand-overs not stopped).
+    static func partnersListing(_ sha256: String, of caseNumber: String, on connection: PostgresConnection) async throws -> [String] {
+        try await connection.query("""
+            SELECT partner FROM cases_handed_out WHERE case_number = \(caseNumber) AND \(sha256) = ANY(materials) AND stopped_at IS NULL ORDER BY partner
+            """).decode(String.self)
+    }
+
+    /// Records that the applicant withdrew a case none of whose parts had been handed over.
+    static func recordWithdrawn(_ caseNumber: String, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("INSERT INTO withdrawn_cases (case_number) VALUES (\(caseNumber)) ON CONFLICT DO NOTHING")
+    }
+
+    static func isWithdrawn(_ caseNumber: String, on connection: PostgresConnection) async throws -> Bool {
+        try await !connection.query("SELECT 1 FROM withdrawn_cases WHERE case_number = \(caseNumber)").isEmpty
+    }
+
+    /// Whether anything of the case has gone to `partner`, or is on its way (a delivery loop holds
+    /// the case). Locks the conversation, so no delivery loop takes the case until the transaction ends.
+    static func hasGoneOut(_ caseNumber: String, to partner: String, on connection: PostgresConnection) async throws -> Bool {
+        let leased = try await connection.query("""
+            SELECT lease_until IS NOT NULL AND lease_until > now() FROM conversations
+            WHERE partner = \(partner) AND case_reference = \(caseNumber) FOR UPDATE
+            """).decode(Bool.self).first ?? false
+        if leased { return true }
+        return try await !connection.query("""
+            SELECT 1 FROM deliveries WHERE partner = \(partner) AND case_reference = \(caseNumber) AND (attempts > 0 OR acknowledged_at IS NOT NULL) LIMIT 1
+            """).isEmpty
+    }
+
+    /// Stops a hand-over that has not gone out: its envelopes are never sent.
+    static func stopHandOver(_ caseNumber: String, to partner: String, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("DELETE FROM deliveries WHERE partner = \(partner) AND case_reference = \(caseNumber) AND acknowledged_at IS NULL")
+        _ = try await connection.query("UPDATE cases_handed_out SET stopped_at = now() WHERE partner = \(partner) AND case_number = \(caseNumber)")
     }
 
     static func isHandedOut(_ caseNumber: String, to partner: String, on connection: PostgresConnection) async throws -> Bool {
         try await !connection.query("SELECT 1 FROM cases_handed_out WHERE partner = \(partner) AND case_number = \(caseNumber)").isEmpty
     }
 
-    /// The partners that `caseNumber`'s matters went to.
+    /// The partners that `caseNumber`'s matters went to (hand-overs not stopped).
     static func partnersHandedOut(_ caseNumber: String, on connection: PostgresConnection) async throws -> [String] {
-        try await connection.query("SELECT partner FROM cases_handed_out WHERE case_number = \(caseNumber) ORDER BY partner").decode(String.self)
+        try await connection.query("SELECT partner FROM cases_handed_out WHERE case_number = \(caseNumber) AND stopped_at IS NULL ORDER BY partner").decode(String.self)
     }
 
-    /// Records a case a partner handed over; false if it was known already.
-    static func recordHandedIn(_ caseNumber: String, from origin: String, on connection: PostgresConnection) async throws -> Bool {
-        try await !connection.query("""
-            INSERT INTO cases_handed_in (case_number, origin_region) VALUES (\(caseNumber), \(origin)) ON CONFLICT DO NOTHING RETURNING 1
-            """).isEmpty
+    /// Records a case a partner handed over, with the payload to release and the materials it
+    /// lists; false if it was known already.
+    static func recordHandedIn(_ caseNumber: String, from origin: String, submission: [UInt8], materials: [MaterialReference], on connection: PostgresConnection) async throws -> Bool {
+        guard try await !connection.query("""
+            INSERT INTO cases_handed_in (case_number, origin_region, submission) VALUES (\(caseNumber), \(origin), \(Data(submission)))
+            ON CONFLICT DO NOTHING RETURNING 1
+            """).isEmpty else { return false }
+        for material in materials {
+            _ = try await connection.query("""
+                INSERT INTO handed_in_materials (case_number, sha256, code, name, media_type, size)
+                VALUES (\(caseNumber), \(material.sha256), \(material.code), \(material.name), \(material.mediaType), \(material.size))
+                ON CONFLICT DO NOTHING
+                """)
+        }
+        return true
+    }
+
+    /// A handed-in case waiting for its materials.
+    struct WaitingCase: Sendable {
+        var origin: String
+        var submission: [UInt8]
+    }
+
+    /// The handed-in case, if it still waits to be released (not released, not withdrawn).
+    static func waitingCase(_ caseNumber: String, on connection: PostgresConnection) async throws -> WaitingCase? {
+        try await connection.query("""
+            SELECT origin_region, submission FROM cases_handed_in WHERE case_number = \(caseNumber) AND released_at IS NULL AND withdrawn_at IS NULL FOR UPDATE
+            """).decode((String, Data?).self).first.map { WaitingCase(origin: $0.0, submission: Array($0.1 ?? Data())) }
+    }
+
+    /// The size of a material the handed-in case lists; nil for one it does not list.
+    static func listedSize(of sha256: String, in caseNumber: String, on connection: PostgresConnection) async throws -> Int? {
+        try await connection.query("SELECT size FROM handed_in_materials WHERE case_number = \(caseNumber) AND sha256 = \(sha256)").decode(Int.self).first
+    }
+
+    /// The SHA-256s of the materials the handed-in case lists.
+    static func listedMaterials(_ caseNumber: String, on connection: PostgresConnection) async throws -> Set<String> {
+        Set(try await connection.query("SELECT sha256 FROM handed_in_materials WHERE case_number = \(caseNumber)").decode(String.self))
+    }
+
+    static func markReleased(_ caseNumber: String, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("UPDATE cases_handed_in SET released_at = now(), submission = NULL WHERE case_number = \(caseNumber)")
+    }
+
+    static func markHandedInWithdrawn(_ caseNumber: String, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("UPDATE cases_handed_in SET withdrawn_at = now(), submission = NULL WHERE case_number = \(caseNumber) AND withdrawn_at IS NULL")
     }
 
     /// The region that handed `caseNumber` over to this one; nil for this region's own cases.
@@ -139,11 +223,11 @@ enum RelayRepository {
     }
 
     /// Records a quarantined message; false if this very record (same place and time, same bytes) was already.
-    static func recordQuarantined(partner: String?, claimedSender: String?, reason: QuarantineReason, envelopeID: String?, at place: ReadAt, valueSHA256: String, on connection: PostgresConnection) async throws -> Bool {
+    static func recordQuarantined(partner: String?, claimedSender: String?, reason: QuarantineReason, envelopeID: String?, caseReference: String?, at place: ReadAt, valueSHA256: String, on connection: PostgresConnection) async throws -> Bool {
         try await !connection.query("""
-            INSERT INTO quarantine (partner, claimed_sender, reason, detail, envelope_id, kafka_topic, kafka_partition, kafka_offset, kafka_timestamp, value_sha256)
+            INSERT INTO quarantine (partner, claimed_sender, reason, detail, envelope_id, case_reference, kafka_topic, kafka_partition, kafka_offset, kafka_timestamp, value_sha256)
             VALUES (\(partner), \(claimedSender.map { String($0.prefix(64)) }), \(reason.code.rawValue), \(reason.detail), \(envelopeID.map { String($0.prefix(128)) }),
-                    \(place.topic), \(place.partition), \(place.offset), \(place.timestamp), \(valueSHA256))
+                    \(caseReference.map { String($0.prefix(64)) }), \(place.topic), \(place.partition), \(place.offset), \(place.timestamp), \(valueSHA256))
             ON CONFLICT DO NOTHING RETURNING 1
             """).isEmpty
     }

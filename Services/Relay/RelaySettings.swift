@@ -43,7 +43,7 @@ struct RelaySettings: Sendable {
             throw ConfigurationError(variable: keyVariable, problem: "'\(keyPath)': \(error.description)")
         }
         clockSkew = .seconds(try environment.integer("TONGBAN_RELAY_CLOCK_SKEW_SECONDS", default: 300, in: 1...86_400))
-        maximumEnvelopeBytes = try environment.integer("TONGBAN_RELAY_MAX_ENVELOPE_BYTES", default: 512 * 1024, in: 1024...(64 * 1024 * 1024))
+        maximumEnvelopeBytes = try environment.integer("TONGBAN_RELAY_MAX_ENVELOPE_BYTES", default: Partner.defaultMaximumEnvelopeBytes, in: (16 * 1024)...(64 * 1024 * 1024))
         deliveryTimeout = .seconds(try environment.integer("TONGBAN_RELAY_DELIVERY_TIMEOUT_SECONDS", default: 30, in: 1...3600))
         receiptTimeout = .seconds(try environment.integer("TONGBAN_RELAY_RECEIPT_TIMEOUT_SECONDS", default: 30, in: 1...86_400))
         retryLimit = .seconds(try environment.integer("TONGBAN_RELAY_RETRY_LIMIT_SECONDS", default: 600, in: 1...86_400))
@@ -64,7 +64,16 @@ struct Partner: Sendable {
         var topic: String
         /// librdkafka settings for the partner's cluster (TLS, SASL), secrets included: never logged or shown.
         var settings: [String: String]
+        /// The largest message the partner's relay takes (its TONGBAN_RELAY_MAX_ENVELOPE_BYTES):
+        /// materials go to it in pieces that fit.
+        var maximumEnvelopeBytes: Int = Partner.defaultMaximumEnvelopeBytes
     }
+
+    /// A relay's own default limit (TONGBAN_RELAY_MAX_ENVELOPE_BYTES).
+    static let defaultMaximumEnvelopeBytes = 512 * 1024
+
+    /// How many bytes of a material one envelope to this partner carries.
+    var materialPieceBytes: Int { MaterialChunk.pieceBytes(fittingMessagesOf: inbox.maximumEnvelopeBytes) }
 
     var region: String
     var name: String
@@ -119,6 +128,7 @@ struct PartnerRegistry: Sendable {
                     var topic: String?
                     var settings: [String: String]?
                     var secretFiles: [String: String]?
+                    var maximumEnvelopeBytes: Int?
                 }
                 var region: String
                 var name: String
@@ -162,6 +172,10 @@ struct PartnerRegistry: Sendable {
             guard !topic.isEmpty, topic.count <= 249, topic.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ".-_".contains($0)) }) else {
                 throw RelayFileError("\(place).inbox.topic '\(topic)' is not a Kafka topic name")
             }
+            let maximumBytes = entry.inbox.maximumEnvelopeBytes ?? Partner.defaultMaximumEnvelopeBytes
+            guard (16 * 1024)...(64 * 1024 * 1024) ~= maximumBytes else {
+                throw RelayFileError("\(place).inbox.maximumEnvelopeBytes \(maximumBytes) is not between 16384 and 67108864")
+            }
             var settings = entry.inbox.settings ?? [:]
             for (setting, secretPath) in entry.inbox.secretFiles ?? [:] {
                 guard let secret = FileManager.default.contents(atPath: secretPath).flatMap({ String(data: $0, encoding: .utf8) }) else {
@@ -169,7 +183,7 @@ struct PartnerRegistry: Sendable {
                 }
                 settings[setting] = secret.trimmingCharacters(in: .newlines)
             }
-            partners.append(Partner(region: entry.region, name: entry.name, keys: keys, inbox: .init(bootstrapServers: servers, topic: topic, settings: settings)))
+            partners.append(Partner(region: entry.region, name: entry.name, keys: keys, inbox: .init(bootstrapServers: servers, topic: topic, settings: settings, maximumEnvelopeBytes: maximumBytes)))
         }
         self.init(partners)
     }

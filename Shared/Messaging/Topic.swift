@@ -62,8 +62,8 @@ public enum TopicRegistry {
 
     public static var all: [Topic] {
         [
-            .caseSubmitted, .materialsSupplemented, .caseWithdrawn,
-            .caseReceived, .handedInCaseWithdrawn, .partnerUpdate, .relayInbox, .relayQuarantine,
+            .caseSubmitted, .materialsSupplemented, .materialChunk, .caseWithdrawn,
+            .caseReceived, .receivedMaterialChunk, .handedInCaseWithdrawn, .partnerUpdate, .relayInbox, .relayQuarantine,
             .tasksOpened, .supplementRequested, .taskResumed, .taskDecided, .bundleDecided, .decisionRevoked,
             .licencesIssued,
             .alertRaised,

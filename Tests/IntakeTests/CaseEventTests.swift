@@ -226,6 +226,15 @@ struct CaseEventTests {
             #expect(view.status == .underReview)
             #expect(view.timeline.map(\.kind) == ["handed-over", "tasks-opened"])
             #expect(view.timeline.first?.summary.contains("110100-20261123-000017") == true)
+
+            // Withdrawn only where it was applied for: here, even its applicant's account is refused,
+            // and nothing changes (北京's withdrawal comes through the relay).
+            let attempt = try await intake.post("/cases/\(number)/withdrawal", json: ["reason": "不办了"], as: Principal(subject: "bj-applicant-3", role: .applicant))
+            #expect(attempt.status == .conflict)
+            #expect(attempt.problem?.type == "urn:tongban:problem:handed-over-case", "\(attempt.text)")
+            #expect(attempt.problem?.detail?.contains("110100") == true)
+            #expect(try await intake.caseView(number, as: officer).status == .underReview)
+            #expect(try await intake.runtime.database.query("SELECT 1 FROM outbox WHERE event_key = \(number) AND topic LIKE '%case-withdrawn%'").count == 0)
         }
     }
 

@@ -77,16 +77,34 @@ struct RelayEndToEndTests {
     }
 
     static let branchMaterials = ["applicant-identity", "branch-registration-application", "parent-company-licence", "premises-proof"]
+    /// The premises proof as a scan of 200 kB: more than one envelope to 北京 carries (64 KiB here).
+    static let premisesScan = Data("%PDF-1.7\n".utf8) + Data((0..<200_000).map { _ in UInt8.random(in: 0...255) })
     /// 分公司设立登记, a matter of 北京's, applied for at 石家庄's window with every material.
     static let branchRegistration = ApplicationRequest(
         matter: "beijing-branch-registration", applicant: enterprise, site: site,
-        materials: branchMaterials.map { MaterialUpload.document($0) }
+        materials: branchMaterials.map { MaterialUpload.document($0, content: $0 == "premises-proof" ? premisesScan : nil) }
     )
 
     @Test("a case applied for in 石家庄 for a matter of 北京 is approved in 北京, and its licence reaches the case's timeline in 石家庄")
     func handedOverAndLicensed() async throws {
         let deployment = try await Deployment()
         let number = try await deployment.apply(Self.branchRegistration)
+
+        // B's officer opens every material in B's approval, as handed in at A's window.
+        let officer = try await deployment.regions.b.token(Self.beijingOfficer)
+        let listed = try await deployment.approvalB.client.get("/tasks/\(try await deployment.taskInB(number).id)", token: officer).decode(DepartmentTask.self)
+        #expect(Set(listed.materials?.map(\.code) ?? []) == Set(Self.branchMaterials))
+        for upload in Self.branchRegistration.materials {
+            let material = try #require(listed.materials?.first { $0.code == upload.code })
+            #expect(material.location.hasPrefix("/tasks/\(listed.id)/materials/"))
+            let response = try await deployment.approvalB.client.get(material.location, token: officer)
+            #expect(response.status == 200, "\(upload.code): \(response.text)")
+            #expect(response.body == Data(base64Encoded: upload.contentBase64), "\(upload.code) arrived changed")
+            #expect(MaterialUpload.sha256Hex(response.body) == upload.sha256)
+        }
+        // Not to an officer of another department.
+        let other = try await deployment.regions.b.token(Principal(subject: "bj-officer-12", role: .officer, region: "110100", department: "housing-construction"))
+        #expect(try await deployment.approvalB.client.get(listed.materials?.first?.location ?? "/", token: other).status == 403)
 
         let task = try await deployment.approveInB(number)
         #expect(task.handedOverFrom == .init(region: "130100", caseNumber: number))
@@ -127,6 +145,10 @@ struct RelayEndToEndTests {
         #expect(halfway.licences.map(\.issuingRegion) == ["130100"])
         #expect(halfway.licences.first?.kind.name == "营业执照")
         #expect(halfway.status == .underReview)
+
+        // B was sent the materials of its matter, not those of A's own.
+        let inB = try await deployment.approvalB.client.get("/tasks/\(try await deployment.taskInB(number).id)", token: try await deployment.regions.b.token(Self.beijingOfficer)).decode(DepartmentTask.self)
+        #expect(Set(inB.materials?.map(\.code) ?? []) == Set(Self.branchMaterials))
 
         _ = try await deployment.approveInB(number)
         let completed = try await eventually(timeout: .seconds(90)) { try await deployment.caseAtA(number).status == .completed }

@@ -65,7 +65,7 @@ final class TwoRegions: Sendable {
     static func registry(region: String, name: String, key: RelaySigningKey, bootstrapServers: String, inbox: String) -> String {
         """
         {"partners": [{"region": "\(region)", "name": "\(name)", "keys": [\(key.publicJWK)],
-          "inbox": {"bootstrapServers": "\(bootstrapServers)", "topic": "\(inbox)"}}]}
+          "inbox": {"bootstrapServers": "\(bootstrapServers)", "topic": "\(inbox)", "maximumEnvelopeBytes": \(relaySettings["TONGBAN_RELAY_MAX_ENVELOPE_BYTES"]!)}}]}
         """
     }
 
@@ -75,24 +75,24 @@ final class TwoRegions: Sendable {
     }
 
     /// The relay's environment for one side: its key file and partner registry, and the test settings.
-    func relayEnvironment(_ side: Side) -> [String: String] {
+    func relayEnvironment(_ side: Side, extra: [String: String] = [:]) -> [String: String] {
         let prefix = side == .a ? "a" : "b"
         return Self.relaySettings.merging([
             "TONGBAN_RELAY_SIGNING_KEY_FILE": folder.appendingPathComponent("\(prefix)-signing-key.jwk").path,
             "TONGBAN_RELAY_PARTNERS_FILE": folder.appendingPathComponent("\(prefix)-partners.json").path,
-        ]) { $1 }
+        ]) { $1 }.merging(extra) { $1 }
     }
 
     /// One side's relay, built as its executable builds it. Asked again, it is the same relay
     /// (schema, role, topic namespace) started anew over its own database: a restart.
     /// With `instanceOf`, another instance beside that running one: same role, password, schema.
-    func relay(_ side: Side, instanceOf running: ServiceRuntime? = nil) async throws -> (runtime: ServiceRuntime, app: some ApplicationProtocol) {
+    func relay(_ side: Side, instanceOf running: ServiceRuntime? = nil, environment extra: [String: String] = [:]) async throws -> (runtime: ServiceRuntime, app: some ApplicationProtocol) {
         let runtime = if let running {
             try ServiceRuntime(configuration: running.configuration, logger: running.logger, metrics: ServiceMetrics(), tokenVerifier: running.tokenVerifier)
         } else {
-            try await region(side).runtime(for: .relay, environment: relayEnvironment(side))
+            try await region(side).runtime(for: .relay, environment: relayEnvironment(side, extra: extra))
         }
-        let configuration = try RelaySettings(environment: EnvironmentVariables(relayEnvironment(side)), homeRegion: region(side).region)
+        let configuration = try RelaySettings(environment: EnvironmentVariables(relayEnvironment(side, extra: extra)), homeRegion: region(side).region)
         return (runtime, try await buildApplication(runtime: runtime, relay: configuration))
     }
 
@@ -123,9 +123,11 @@ enum Samples {
     static let applicant = ApplicantRecord(kind: .enterprise, name: "河北冀鲁餐饮管理有限公司", identifier: "91130102MA0CXXXX1B", account: "applicant-7")
     static let licence = LicenceKind(type: "food-business-licence", name: "食品经营许可证", validityYears: 5)
 
-    static func matter(_ code: String, region: String, department: String = "market-regulation") -> CaseSubmitted.Matter {
+    /// A matter needing the materials `materials` (none: the sample case's lease reference never
+    /// travels, so a partner releases the case at once).
+    static func matter(_ code: String, region: String, department: String = "market-regulation", materials: [String] = []) -> CaseSubmitted.Matter {
         .init(code: code, name: "事项 \(code)", department: department, departmentName: "\(region) \(department)", region: region,
-              legalLimitDays: 20, promisedLimitDays: 5, mode: .standard, licence: licence)
+              legalLimitDays: 20, promisedLimitDays: 5, mode: .standard, licence: licence, materials: materials)
     }
 
     /// A case number of `region`'s windows, unique per test run.

@@ -41,8 +41,11 @@ public struct CaseSubmitted: Codable, Sendable, Equatable {
         public var verificationLimitDays: Int?
         /// The licence an approval earns; nil for matters that produce none.
         public var licence: LicenceKind?
+        /// The catalogue's codes of the materials this matter needs: a partner region is sent
+        /// these and no others. Absent from events of older producers (then: all of the case's).
+        public var materials: [String]?
 
-        public init(code: String, name: String, department: String, departmentName: String, region: String, legalLimitDays: Int, promisedLimitDays: Int, mode: ApprovalMode, stepsBeforeDecision: [String] = [], verificationLimitDays: Int? = nil, licence: LicenceKind? = nil) {
+        public init(code: String, name: String, department: String, departmentName: String, region: String, legalLimitDays: Int, promisedLimitDays: Int, mode: ApprovalMode, stepsBeforeDecision: [String] = [], verificationLimitDays: Int? = nil, licence: LicenceKind? = nil, materials: [String]? = nil) {
             self.code = code
             self.name = name
             self.department = department
@@ -54,6 +57,7 @@ public struct CaseSubmitted: Codable, Sendable, Equatable {
             self.stepsBeforeDecision = stepsBeforeDecision
             self.verificationLimitDays = verificationLimitDays
             self.licence = licence
+            self.materials = materials
         }
     }
 
@@ -155,6 +159,7 @@ public struct CaseSubmitted: Codable, Sendable, Equatable {
             ("stepsBeforeDecision", Schema.array(of: Schema.string("A step, e.g. joint-inspection."), "Steps that must be done, in order, before the decision.")),
             ("verificationLimitDays", Schema.integer("Commitment matters: working days to verify the commitment.", minimum: 1)),
             ("licence", LicenceKind.schema),
+            ("materials", Schema.array(of: Schema.string("A material's catalogue code."), "The materials this matter needs; a partner region handling it is sent these.")),
         ], required: ["code", "name", "department", "departmentName", "region", "legalLimitDays", "promisedLimitDays", "mode", "stepsBeforeDecision"]), "Every matter of the case.")),
         ("materials", Schema.array(of: MaterialReference.schema, "The materials handed in.")),
         ("deficiencies", Schema.array(of: Schema.object([

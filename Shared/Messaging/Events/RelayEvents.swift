@@ -17,6 +17,9 @@ public enum RelayEnvelopeKind: String, Codable, Sendable, CaseIterable {
     /// The applicant withdrew the case where it was applied for; the receiver closes its open
     /// tasks: a `CaseWithdrawn` (its case number the origin's).
     case caseWithdrawn = "case-withdrawn"
+    /// A piece of one of the case's materials, whose SHA-256 the signed hand-over (or a later
+    /// status) lists: a `MaterialChunk`. The receiver releases the case once every material is whole.
+    case materialChunk = "material-chunk"
 }
 
 /// Where a handed-over case stands in the region that handles it.
@@ -228,6 +231,7 @@ public enum RelayEnvelopeSchema {
         case .status: CaseProgress.schema
         case .result: CaseResult.schema
         case .caseWithdrawn: CaseWithdrawn.schema
+        case .materialChunk: MaterialChunk.schema
         }
     }
 
