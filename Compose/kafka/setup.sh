@@ -54,6 +54,7 @@ topic tongban.intake.material-chunk.v1 6 604800000
 topic tongban.intake.case-withdrawn.v1 6 604800000
 topic tongban.relay.case-received.v1 6 604800000
 topic tongban.relay.material-chunk.v1 6 604800000
+topic tongban.relay.materials-supplemented.v1 6 604800000
 topic tongban.relay.case-withdrawn.v1 6 604800000
 topic tongban.relay.partner-update.v1 6 604800000
 topic tongban.relay.inbox.v1 6 604800000
@@ -103,6 +104,7 @@ produce approval tongban.approval.dlq.v1
 consume approval tongban.intake.case-submitted.v1
 consume approval tongban.relay.case-received.v1
 consume approval tongban.relay.material-chunk.v1
+consume approval tongban.relay.materials-supplemented.v1
 consume approval tongban.relay.case-withdrawn.v1
 consume approval tongban.intake.materials-supplemented.v1
 consume approval tongban.intake.case-withdrawn.v1
@@ -138,12 +140,14 @@ group evaluation tongban.evaluation
 provision relay
 produce relay tongban.relay.case-received.v1
 produce relay tongban.relay.material-chunk.v1
+produce relay tongban.relay.materials-supplemented.v1
 produce relay tongban.relay.case-withdrawn.v1
 produce relay tongban.relay.partner-update.v1
 produce relay tongban.relay.quarantine.v1
 produce relay tongban.relay.dlq.v1
 consume relay tongban.intake.case-submitted.v1
 consume relay tongban.intake.material-chunk.v1
+consume relay tongban.intake.materials-supplemented.v1
 consume relay tongban.intake.case-withdrawn.v1
 consume relay tongban.approval.tasks-opened.v1
 consume relay tongban.approval.supplement-requested.v1

@@ -31,6 +31,16 @@ enum ApprovalRepository {
         return !rows.isEmpty
     }
 
+    /// Adds materials supplied later to the case's submission (those it lists already stay once).
+    static func addMaterials(_ materials: [MaterialReference], to caseNumber: String, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("""
+            UPDATE cases SET submission = jsonb_set(submission, '{materials}', submission -> 'materials' || (
+                SELECT COALESCE(jsonb_agg(m), '[]'::jsonb) FROM jsonb_array_elements(\(try PostgresJSONB(materials))) AS m
+                WHERE NOT EXISTS (SELECT 1 FROM jsonb_array_elements(submission -> 'materials') AS held WHERE held ->> 'sha256' = m ->> 'sha256')))
+            WHERE case_number = \(caseNumber)
+            """)
+    }
+
     /// The case, its row locked until the transaction ends. Every change to a case's tasks takes
     /// this lock first, so that two officers deciding the last two tasks at once, on two instances,
     /// are serialized, and the second one sees the first one's decision.

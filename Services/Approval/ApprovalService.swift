@@ -40,7 +40,7 @@ func buildApplication(
     )
     let producer = try runtime.makeProducer()
     let consumer = try runtime.eventConsumer(
-        topics: [.caseSubmitted, .caseReceived, .receivedMaterialChunk, .materialsSupplemented, .caseWithdrawn, .handedInCaseWithdrawn],
+        topics: [.caseSubmitted, .caseReceived, .receivedMaterialChunk, .materialsSupplemented, .handedInMaterialsSupplemented, .caseWithdrawn, .handedInCaseWithdrawn],
         producer: producer
     ) { envelope, connection in
         try await workflow.apply(envelope, on: connection)

@@ -34,6 +34,11 @@ struct ApprovalWorkflow: Sendable {
             try await keep(envelope.decode(MaterialChunk.self), on: connection)
         case Topic.materialsSupplemented.eventType:
             try await resumeClocks(for: envelope.decode(MaterialsSupplemented.self), on: connection)
+        case Topic.handedInMaterialsSupplemented.eventType:
+            // Supplied in the region that handed the case over; their pieces came first.
+            let supplement = try envelope.decode(MaterialsSupplemented.self)
+            try await ApprovalRepository.addMaterials(supplement.materials, to: supplement.caseNumber, on: connection)
+            try await resumeClocks(for: supplement, on: connection)
         case Topic.caseWithdrawn.eventType, Topic.handedInCaseWithdrawn.eventType:
             try await withdraw(envelope.decode(CaseWithdrawn.self), on: connection)
         default:

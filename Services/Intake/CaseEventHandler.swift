@@ -137,6 +137,14 @@ struct CaseEventHandler: Sendable {
     /// case is done when every part is (多地联办: the home region's events decide the home part).
     func apply(_ event: PartnerUpdate, on connection: PostgresConnection) async throws {
         let number = try await requireCase(event.caseNumber, on: connection)
+        if event.status == .supplementRequested, let requestID = event.requestID, let matter = event.matters.first {
+            // 补正 across regions: the applicant answers here, at the window or online, like a
+            // request of this region's departments; the answer goes back through the relay.
+            try await repository.insertSupplementRequest(SupplementRequested(
+                caseNumber: number, requestID: requestID, taskID: "\(event.partnerRegion):\(matter.matterCode)", matterCode: matter.matterCode,
+                department: matter.department ?? "", items: event.supplementItems, reason: event.note ?? "", requestedAt: event.occurredAt
+            ), caseNumber: number, partnerRegion: event.partnerRegion, on: connection)
+        }
         if event.kind == .result {
             try await repository.addLicences(event.licences, refused: event.refused, issuedAt: nil, to: number, on: connection)
         }
@@ -149,6 +157,10 @@ struct CaseEventHandler: Sendable {
         }
         if !matters.isEmpty { details.append(matters.joined(separator: "; ")) }
         if !event.supplementItems.isEmpty { details.append("asks for " + event.supplementItems.map(\.name).joined(separator: "、")) }
+        if event.status == .supplementRequested, let deadline = event.matters.first?.promisedDeadline {
+            // The partner's working days: its clock stands still until the answer arrives there.
+            details.append("its clock stands still until the materials arrive; promised by \(Envelope.formatTime(deadline)) as of the request")
+        }
         if !event.licences.isEmpty { details.append("licences " + event.licences.map { "\($0.kind.name) \($0.licenceNumber)" }.joined(separator: "、")) }
         if let note = event.note { details.append(note) }
         let summary = "\(event.partnerName) (\(event.partnerRegion)): \(event.status.rawValue)" + (details.isEmpty ? "." : " — " + details.joined(separator: "; ") + ".")

@@ -2,7 +2,7 @@ import Postgres
 
 /// Intake's schema. Messaging's tables are version 1.
 enum IntakeMigrations {
-    static let all = [cases, partnerParts]
+    static let all = [cases, partnerParts, partnerRequests]
 
     static let cases = PostgresMigration(version: 2, name: "cases, materials, timeline, idempotency keys", sql: """
         CREATE TABLE case_sequences (
@@ -124,5 +124,11 @@ enum IntakeMigrations {
         INSERT INTO partner_parts (case_number, region)
             SELECT DISTINCT c.number, m->>'region' FROM cases c, jsonb_array_elements(c.submission->'matters') m
             WHERE m->>'region' <> c.region;
+        """)
+
+    /// 补正 across regions: a partner region's officers ask, through the relay, for materials of
+    /// a case this window handed over; the applicant answers here, and the answer travels back.
+    static let partnerRequests = PostgresMigration(version: 4, name: "partner regions' supplement requests", sql: """
+        ALTER TABLE supplement_requests ADD COLUMN partner_region text;
         """)
 }

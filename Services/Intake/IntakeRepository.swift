@@ -368,11 +368,15 @@ struct IntakeRepository: Sendable {
         try await connection.query("SELECT COALESCE(sum(size), 0)::bigint FROM materials WHERE case_number = \(number)").decode(Int.self).first ?? 0
     }
 
-    /// The catalogue codes of the materials that the case's matters of other regions need.
+    /// The codes of the materials partner regions need of the case: those of its matters of other
+    /// regions (the catalogue's), and those partner regions' open supplement requests ask for.
     func partnerMaterialCodes(_ number: String, homeRegion: String, on connection: PostgresConnection) async throws -> Set<String> {
         Set(try await connection.query("""
-            SELECT DISTINCT code FROM cases, jsonb_array_elements(submission -> 'matters') AS matter, jsonb_array_elements_text(matter -> 'materials') AS code
+            SELECT code FROM cases, jsonb_array_elements(submission -> 'matters') AS matter, jsonb_array_elements_text(matter -> 'materials') AS code
             WHERE number = \(number) AND matter ->> 'region' <> \(homeRegion)
+            UNION
+            SELECT item ->> 'materialCode' FROM supplement_requests, jsonb_array_elements(items) AS item
+            WHERE case_number = \(number) AND partner_region IS NOT NULL AND answered_at IS NULL
             """).decode(String.self))
     }
 
@@ -394,11 +398,12 @@ struct IntakeRepository: Sendable {
     }
 
     /// A supplement request (补正) of a task; the task waits for it.
-    func insertSupplementRequest(_ event: SupplementRequested, caseNumber: String, on connection: PostgresConnection) async throws {
+    /// A supplement request (补正) of approval's, or of a partner region's (`partnerRegion`).
+    func insertSupplementRequest(_ event: SupplementRequested, caseNumber: String, partnerRegion: String? = nil, on connection: PostgresConnection) async throws {
         _ = try await connection.query("""
-            INSERT INTO supplement_requests (request_id, case_number, task_id, matter_code, department, items, reason, requested_at)
+            INSERT INTO supplement_requests (request_id, case_number, task_id, matter_code, department, items, reason, requested_at, partner_region)
             VALUES (\(event.requestID), \(caseNumber), \(event.taskID), \(event.matterCode), \(event.department), \(try PostgresJSONB(event.items)),
-                    \(event.reason), \(event.requestedAt))
+                    \(event.reason), \(event.requestedAt), \(partnerRegion))
             ON CONFLICT (request_id) DO NOTHING
             """)
         _ = try await connection.query("UPDATE tasks SET status = 'awaiting-supplement' WHERE task_id = \(event.taskID) AND status = 'under-review'")

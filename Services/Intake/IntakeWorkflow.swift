@@ -153,6 +153,8 @@ struct IntakeWorkflow: Sendable {
             guard errors.isEmpty else { throw Problem.validation(errors) }
 
             let now = Envelope.now()
+            // Before the requests are answered: what partner regions asked for goes to them.
+            let partnerCodes = try await repository.partnerMaterialCodes(number, homeRegion: homeRegion.value, on: connection)
             var references: [MaterialReference] = []
             for material in verified {
                 references.append(try await repository.insertMaterial(material, caseNumber: number, receivedAt: now, on: connection))
@@ -166,7 +168,6 @@ struct IntakeWorkflow: Sendable {
             try await repository.addTimeline(number, at: now, kind: "materials-supplemented", summary: "Materials supplied: \(names).", on: connection)
             let event = MaterialsSupplemented(caseNumber: number, materials: references, answers: answered, supplementedAt: now)
             try await publish(event, to: .materialsSupplemented, key: number, at: now, on: connection)
-            let partnerCodes = try await repository.partnerMaterialCodes(number, homeRegion: homeRegion.value, on: connection)
             try await sendToPartners(verified.filter { partnerCodes.contains($0.code) }, caseNumber: number, at: now, on: connection)
             let newStatus = try await repository.refreshStatus(number, on: connection)
             return SupplementReceipt(caseNumber: number, status: newStatus, materials: references, answers: answered, supplementedAt: now)

@@ -24,7 +24,7 @@ struct HomeEventHandler: Sendable {
     let logger: Logger
 
     static let topics: [Topic] = [
-        .caseSubmitted, .materialChunk, .caseWithdrawn, .tasksOpened, .supplementRequested, .taskResumed, .taskDecided, .bundleDecided, .decisionRevoked, .licencesIssued,
+        .caseSubmitted, .materialChunk, .materialsSupplemented, .caseWithdrawn, .tasksOpened, .supplementRequested, .taskResumed, .taskDecided, .bundleDecided, .decisionRevoked, .licencesIssued,
     ]
 
     func apply(_ event: Envelope, on connection: PostgresConnection) async throws {
@@ -33,6 +33,8 @@ struct HomeEventHandler: Sendable {
             try await handOver(event.decode(CaseSubmitted.self), on: connection)
         case Topic.materialChunk.eventType:
             try await forward(event.decode(MaterialChunk.self), on: connection)
+        case Topic.materialsSupplemented.eventType:
+            try await forward(event.decode(MaterialsSupplemented.self), on: connection)
         case Topic.caseWithdrawn.eventType:
             try await withdraw(event.decode(CaseWithdrawn.self), on: connection)
         case Topic.tasksOpened.eventType:
@@ -55,7 +57,7 @@ struct HomeEventHandler: Sendable {
             matter.department = request.department
             try await report(CaseProgress(
                 caseNumber: request.caseNumber, status: .supplementRequested, occurredAt: request.requestedAt,
-                matters: [matter], note: request.reason, supplementItems: request.items
+                matters: [matter], note: request.reason, supplementItems: request.items, requestID: request.requestID
             ), to: origin, on: connection)
         case Topic.taskResumed.eventType:
             let resumed = try event.decode(TaskResumed.self)
@@ -117,7 +119,9 @@ struct HomeEventHandler: Sendable {
                 part.materials = submitted.materials.filter { needed.contains($0.code) }
             }
             let digests = Array(Set(part.materials.map(\.sha256))).sorted()
-            guard try await RelayRepository.recordHandedOut(submitted.caseNumber, to: region, matterCodes: matters.map(\.code), materials: digests, on: connection) else {
+            let materialCodes = Set(matters.flatMap { $0.materials ?? [] }).union(part.deficiencies.map(\.materialCode)).sorted()
+            guard try await RelayRepository.recordHandedOut(submitted.caseNumber, to: region, matterCodes: matters.map(\.code), materialCodes: materialCodes,
+                                                            materials: digests, on: connection) else {
                 continue
             }
             try await RelayRepository.enqueue(to: region, caseReference: submitted.caseNumber, kind: .caseHandedOver, payload: Envelope.encode(part), on: connection)
@@ -153,6 +157,37 @@ struct HomeEventHandler: Sendable {
             for partner in try await RelayRepository.partnersListing(chunk.sha256, of: chunk.caseNumber, on: connection) {
                 try await send(content, sha256: chunk.sha256, of: chunk.caseNumber, to: partner, on: connection)
             }
+        }
+    }
+
+    /// Materials the applicant supplied later (容缺, 补正): each partner is sent those its part
+    /// needs and those answering its own requests, listed in a signed `materials-supplemented`
+    /// (with the answers that are its own), their pieces after it.
+    func forward(_ supplement: MaterialsSupplemented, on connection: PostgresConnection) async throws {
+        try await RelayRepository.lockCase(supplement.caseNumber, on: connection)
+        let whole = try await MaterialStore.complete(caseNumber: supplement.caseNumber, on: connection)
+        for partner in try await RelayRepository.partnersHandedOut(supplement.caseNumber, on: connection) {
+            let requests = try await RelayRepository.partnerRequests(of: supplement.caseNumber, by: partner, on: connection)
+            let answers = supplement.answers.filter { requests[$0] != nil }
+            let codes = try await RelayRepository.materialCodes(of: supplement.caseNumber, for: partner, on: connection)
+                .union(answers.flatMap { requests[$0] ?? [] })
+            var part = supplement
+            part.materials = supplement.materials.filter { codes.contains($0.code) }
+            part.answers = answers
+            guard !part.materials.isEmpty || !part.answers.isEmpty else { continue }
+            // A material the partner has already (the same file again) is listed, not sent twice.
+            let sent = try await RelayRepository.materials(of: supplement.caseNumber, for: partner, on: connection)
+            let digests = Array(Set(part.materials.map(\.sha256)).subtracting(sent)).sorted()
+            try await RelayRepository.addMaterials(digests, of: supplement.caseNumber, for: partner, on: connection)
+            try await RelayRepository.enqueue(to: partner, caseReference: supplement.caseNumber, kind: .materialsSupplemented, payload: Envelope.encode(part), on: connection)
+            for sha256 in digests where whole.contains(sha256) {
+                if let content = try await MaterialStore.content(caseNumber: supplement.caseNumber, sha256: sha256, on: connection) {
+                    try await send(content, sha256: sha256, of: supplement.caseNumber, to: partner, on: connection)
+                }
+            }
+            var logger = logger
+            logger[metadataKey: "case.number"] = "\(supplement.caseNumber)"
+            logger.info("supplied materials sent to a partner", metadata: ["relay.partner": "\(partner)", "relay.materials": "\(digests.count)", "relay.answers": "\(answers.count)"])
         }
     }
 

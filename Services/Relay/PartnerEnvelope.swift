@@ -218,6 +218,9 @@ struct EnvelopeInspector: Sendable {
             case .materialChunk:
                 let chunk = try Envelope.decode(MaterialChunk.self, from: payloadBytes)
                 guard chunk.caseNumber == envelope.caseReference else { throw QuarantineReason(.schemaInvalid, "payload.caseNumber is not the envelope's case") }
+            case .materialsSupplemented:
+                let supplement = try Envelope.decode(MaterialsSupplemented.self, from: payloadBytes)
+                guard supplement.caseNumber == envelope.caseReference else { throw QuarantineReason(.schemaInvalid, "payload.caseNumber is not the envelope's case") }
             }
         } catch let reason as QuarantineReason {
             throw reason

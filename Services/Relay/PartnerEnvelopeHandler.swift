@@ -32,6 +32,7 @@ final class PartnerEnvelopeHandler: Service, Sendable {
     let quarantineTopic: String
     let caseReceivedTopic: Topic
     let materialChunkTopic: Topic
+    let materialsSupplementedTopic: Topic
     let caseWithdrawnTopic: Topic
     let partnerUpdateTopic: Topic
     let eventSource: String
@@ -42,7 +43,7 @@ final class PartnerEnvelopeHandler: Service, Sendable {
 
     init(
         consumer: KafkaConsumer, producer: KafkaProducer, database: PostgresClient, inspector: EnvelopeInspector,
-        quarantineTopic: String, caseReceivedTopic: Topic, materialChunkTopic: Topic, caseWithdrawnTopic: Topic, partnerUpdateTopic: Topic, eventSource: String,
+        quarantineTopic: String, caseReceivedTopic: Topic, materialChunkTopic: Topic, materialsSupplementedTopic: Topic, caseWithdrawnTopic: Topic, partnerUpdateTopic: Topic, eventSource: String,
         logger: Logger, metricsFactory: any MetricsFactory, now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.consumer = consumer
@@ -52,6 +53,7 @@ final class PartnerEnvelopeHandler: Service, Sendable {
         self.quarantineTopic = quarantineTopic
         self.caseReceivedTopic = caseReceivedTopic
         self.materialChunkTopic = materialChunkTopic
+        self.materialsSupplementedTopic = materialsSupplementedTopic
         self.caseWithdrawnTopic = caseWithdrawnTopic
         self.partnerUpdateTopic = partnerUpdateTopic
         self.eventSource = eventSource
@@ -170,12 +172,27 @@ final class PartnerEnvelopeHandler: Service, Sendable {
                 return
             }
             try await releaseIfWhole(chunk.caseNumber, logger: logger, on: connection)
+        case .materialsSupplemented:
+            let supplement = try Envelope.decode(MaterialsSupplemented.self, from: checked.payloadBytes)
+            guard try await RelayRepository.originOfHandedInCase(envelope.caseReference, on: connection) == envelope.sender else {
+                try await RelayRepository.setOutcome(.quarantined, of: envelope.id, on: connection)
+                try await quarantine(message, reason: QuarantineReason(.unknownCase, "\(envelope.sender) never handed case \(envelope.caseReference) to this region"), envelopeID: envelope.id, caseReference: envelope.caseReference, at: place, on: connection)
+                return
+            }
+            try await RelayRepository.recordHandedInSupplement(envelope.caseReference, sequence: envelope.sequence, payload: checked.payloadBytes, materials: supplement.materials, on: connection)
+            logger.info("materials supplied at the origin", metadata: ["relay.materials": "\(supplement.materials.count)", "relay.answers": "\(supplement.answers.count)"])
+            try await releaseIfWhole(envelope.caseReference, logger: logger, on: connection)
         case .status:
             let progress = try Envelope.decode(CaseProgress.self, from: checked.payloadBytes)
+            if progress.status == .supplementRequested, let requestID = progress.requestID {
+                // The applicant's answer goes back to this partner, with what it asked for.
+                try await RelayRepository.recordPartnerRequest(requestID, of: progress.caseNumber, by: envelope.sender,
+                                                               materialCodes: progress.supplementItems.map(\.materialCode), at: progress.occurredAt, on: connection)
+            }
             try await publishUpdate(PartnerUpdate(
                 caseNumber: progress.caseNumber, partnerRegion: checked.partner.region, partnerName: checked.partner.name,
                 kind: .status, status: progress.status, occurredAt: progress.occurredAt, matters: progress.matters,
-                note: progress.note, supplementItems: progress.supplementItems
+                note: progress.note, supplementItems: progress.supplementItems, requestID: progress.requestID
             ), on: connection)
         case .result:
             let result = try Envelope.decode(CaseResult.self, from: checked.payloadBytes)
@@ -240,22 +257,37 @@ final class PartnerEnvelopeHandler: Service, Sendable {
     /// materials (in pieces for approval to keep), then `relay.case-received`. A case released,
     /// or withdrawn meanwhile, is left alone.
     func releaseIfWhole(_ caseNumber: String, logger: Logger, on connection: PostgresConnection) async throws {
-        guard let waiting = try await RelayRepository.waitingCase(caseNumber, on: connection) else { return }
-        let listed = try await RelayRepository.listedMaterials(caseNumber, on: connection)
         let whole = try await MaterialStore.complete(caseNumber: caseNumber, on: connection)
-        guard listed.isSubset(of: whole) else {
-            logger.debug("case waits for its materials", metadata: ["relay.materials_whole": "\(listed.intersection(whole).count)", "relay.materials": "\(listed.count)"])
-            return
+        if let waiting = try await RelayRepository.waitingCase(caseNumber, on: connection) {
+            let listed = try await RelayRepository.listedMaterials(caseNumber, on: connection)
+            guard listed.isSubset(of: whole) else {
+                logger.debug("case waits for its materials", metadata: ["relay.materials_whole": "\(listed.intersection(whole).count)", "relay.materials": "\(listed.count)"])
+                return
+            }
+            try await publish(listed, of: caseNumber, on: connection)
+            try await Outbox.append(Envelope(source: eventSource, type: Topic.caseReceived.eventType, key: caseNumber, data: waiting.submission), to: caseReceivedTopic, on: connection)
+            try await RelayRepository.markReleased(caseNumber, on: connection)
+            logger.info("case released to approval with its materials", metadata: ["relay.materials": "\(listed.count)"])
         }
-        for sha256 in listed.sorted() {
+        // Materials supplied later follow the case, in their sequence, each set once it is whole.
+        for supplement in try await RelayRepository.waitingSupplements(caseNumber, on: connection) {
+            let listed = try await RelayRepository.listedMaterials(caseNumber, supplement: supplement.sequence, on: connection)
+            guard listed.isSubset(of: whole) else { return }
+            try await publish(listed, of: caseNumber, on: connection)
+            try await Outbox.append(Envelope(source: eventSource, type: Topic.handedInMaterialsSupplemented.eventType, key: caseNumber, data: supplement.payload), to: materialsSupplementedTopic, on: connection)
+            try await RelayRepository.markSupplementReleased(caseNumber, sequence: supplement.sequence, on: connection)
+            logger.info("supplied materials released to approval", metadata: ["relay.materials": "\(listed.count)"])
+        }
+    }
+
+    /// Puts whole materials on approval's topic, in pieces it keeps.
+    func publish(_ materials: Set<String>, of caseNumber: String, on connection: PostgresConnection) async throws {
+        for sha256 in materials.sorted() {
             guard let content = try await MaterialStore.content(caseNumber: caseNumber, sha256: sha256, on: connection) else { continue }
             for piece in MaterialChunk.split(content, caseNumber: caseNumber, sha256: sha256, pieceBytes: MaterialChunk.regionalPieceBytes) {
                 try await Outbox.append(Envelope(source: eventSource, type: Topic.receivedMaterialChunk.eventType, key: caseNumber, payload: piece), to: materialChunkTopic, on: connection)
             }
         }
-        try await Outbox.append(Envelope(source: eventSource, type: Topic.caseReceived.eventType, key: caseNumber, data: waiting.submission), to: caseReceivedTopic, on: connection)
-        try await RelayRepository.markReleased(caseNumber, on: connection)
-        logger.info("case released to approval with its materials", metadata: ["relay.materials": "\(listed.count)"])
     }
 
     /// Queues the receipt: everything of the case up to `sequence` from the sender is here.

@@ -3,7 +3,7 @@ import Postgres
 
 /// The relay's schema, after messaging's tables (version 1).
 enum RelayMigrations {
-    static let all = [conversations, recordTimes, MaterialStore.migration(version: 4), materials]
+    static let all = [conversations, recordTimes, MaterialStore.migration(version: 4), materials, supplements]
 
     static let conversations = PostgresMigration(version: 2, name: "relay_conversations", sql: """
         -- Cases this region handed over, per partner: their status and results are expected back.
@@ -163,5 +163,37 @@ extension RelayMigrations {
         -- Which case a quarantined envelope named, when it could be read: the case's standing shows it.
         ALTER TABLE quarantine ADD COLUMN case_reference text;
         CREATE INDEX quarantine_by_case ON quarantine (case_reference) WHERE case_reference IS NOT NULL;
+        """)
+}
+
+extension RelayMigrations {
+    /// 补正 across regions: a partner's supplement requests are known here, and the applicant's
+    /// answer (materials supplied at the origin) goes to the partner that asked, or needs them.
+    static let supplements = PostgresMigration(version: 6, name: "relay_supplements", sql: """
+        -- The catalogue codes of the materials each partner's part of a case needs (its matters',
+        -- owed ones included): materials supplied later with these codes go to it.
+        ALTER TABLE cases_handed_out ADD COLUMN material_codes text[] NOT NULL DEFAULT '{}';
+        -- Supplement requests (补正) a partner's officers made on a case this region handed over.
+        CREATE TABLE partner_requests (
+            partner        text        NOT NULL,
+            case_number    text        NOT NULL,
+            request_id     text        NOT NULL,
+            material_codes text[]      NOT NULL,
+            requested_at   timestamptz NOT NULL,
+            PRIMARY KEY (partner, case_number, request_id)
+        );
+
+        -- Materials a partner supplied later for a case it handed over (materials-supplemented):
+        -- released to approval, in their sequence, once the case is and their materials are whole.
+        CREATE TABLE handed_in_supplements (
+            case_number text        NOT NULL REFERENCES cases_handed_in,
+            sequence    integer     NOT NULL,
+            payload     bytea       NOT NULL,
+            received_at timestamptz NOT NULL DEFAULT now(),
+            released_at timestamptz,
+            PRIMARY KEY (case_number, sequence)
+        );
+        -- Which supplement listed a material; NULL for the hand-over's own.
+        ALTER TABLE handed_in_materials ADD COLUMN supplement integer;
         """)
 }

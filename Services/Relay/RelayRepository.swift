@@ -15,12 +15,50 @@ enum RelayRepository {
     }
 
     /// Records that `caseNumber`'s matters went to `partner` with the materials `sha256s`; false if they already had.
-    static func recordHandedOut(_ caseNumber: String, to partner: String, matterCodes: [String], materials sha256s: [String], on connection: PostgresConnection) async throws -> Bool {
+    static func recordHandedOut(_ caseNumber: String, to partner: String, matterCodes: [String], materialCodes: [String], materials sha256s: [String], on connection: PostgresConnection) async throws -> Bool {
         try await !connection.query("""
-            INSERT INTO cases_handed_out (partner, case_number, matter_codes, materials)
-            VALUES (\(partner), \(caseNumber), \(matterCodes.joined(separator: ",")), \(sha256s))
+            INSERT INTO cases_handed_out (partner, case_number, matter_codes, material_codes, materials)
+            VALUES (\(partner), \(caseNumber), \(matterCodes.joined(separator: ",")), \(materialCodes), \(sha256s))
             ON CONFLICT DO NOTHING RETURNING 1
             """).isEmpty
+    }
+
+    /// The catalogue codes of the materials `partner`'s part of the case needs.
+    static func materialCodes(of caseNumber: String, for partner: String, on connection: PostgresConnection) async throws -> Set<String> {
+        Set(try await connection.query("""
+            SELECT unnest(material_codes) FROM cases_handed_out WHERE partner = \(partner) AND case_number = \(caseNumber)
+            """).decode(String.self))
+    }
+
+    /// The SHA-256s of the materials `partner` is sent of the case.
+    static func materials(of caseNumber: String, for partner: String, on connection: PostgresConnection) async throws -> Set<String> {
+        Set(try await connection.query("""
+            SELECT unnest(materials) FROM cases_handed_out WHERE partner = \(partner) AND case_number = \(caseNumber)
+            """).decode(String.self))
+    }
+
+    /// Adds materials supplied later to what `partner` is sent of the case.
+    static func addMaterials(_ sha256s: [String], of caseNumber: String, for partner: String, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("""
+            UPDATE cases_handed_out SET materials = ARRAY(SELECT DISTINCT unnest(materials || \(sha256s)::text[]))
+            WHERE partner = \(partner) AND case_number = \(caseNumber)
+            """)
+    }
+
+    /// A partner's officers asked for materials (补正) on a case this region handed over.
+    static func recordPartnerRequest(_ requestID: String, of caseNumber: String, by partner: String, materialCodes: [String], at instant: Date, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("""
+            INSERT INTO partner_requests (partner, case_number, request_id, material_codes, requested_at)
+            VALUES (\(partner), \(caseNumber), \(requestID), \(materialCodes), \(instant)) ON CONFLICT DO NOTHING
+            """)
+    }
+
+    /// `partner`'s supplement requests on the case, with the material codes each asked for.
+    static func partnerRequests(of caseNumber: String, by partner: String, on connection: PostgresConnection) async throws -> [String: [String]] {
+        let rows = try await connection.query("""
+            SELECT request_id, to_jsonb(material_codes) FROM partner_requests WHERE partner = \(partner) AND case_number = \(caseNumber)
+            """).decode((String, PostgresJSONB<[String]>).self)
+        return Dictionary(rows.map { ($0.0, $0.1.value) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The partners whose part of the case lists the material `sha256` (hand-overs not stopped).
@@ -102,9 +140,38 @@ enum RelayRepository {
         try await connection.query("SELECT size FROM handed_in_materials WHERE case_number = \(caseNumber) AND sha256 = \(sha256)").decode(Int.self).first
     }
 
-    /// The SHA-256s of the materials the handed-in case lists.
-    static func listedMaterials(_ caseNumber: String, on connection: PostgresConnection) async throws -> Set<String> {
-        Set(try await connection.query("SELECT sha256 FROM handed_in_materials WHERE case_number = \(caseNumber)").decode(String.self))
+    /// The SHA-256s of the materials the hand-over lists, or (with `supplement`) that supplement.
+    static func listedMaterials(_ caseNumber: String, supplement: Int? = nil, on connection: PostgresConnection) async throws -> Set<String> {
+        Set(try await connection.query("""
+            SELECT sha256 FROM handed_in_materials WHERE case_number = \(caseNumber) AND supplement IS NOT DISTINCT FROM \(supplement)
+            """).decode(String.self))
+    }
+
+    /// Records materials the origin supplied later (the `materials-supplemented` envelope of `sequence`).
+    static func recordHandedInSupplement(_ caseNumber: String, sequence: Int, payload: [UInt8], materials: [MaterialReference], on connection: PostgresConnection) async throws {
+        _ = try await connection.query("""
+            INSERT INTO handed_in_supplements (case_number, sequence, payload) VALUES (\(caseNumber), \(sequence), \(Data(payload))) ON CONFLICT DO NOTHING
+            """)
+        for material in materials {
+            _ = try await connection.query("""
+                INSERT INTO handed_in_materials (case_number, sha256, code, name, media_type, size, supplement)
+                VALUES (\(caseNumber), \(material.sha256), \(material.code), \(material.name), \(material.mediaType), \(material.size), \(sequence))
+                ON CONFLICT DO NOTHING
+                """)
+        }
+    }
+
+    /// The supplements of a released, not withdrawn, handed-in case that wait to be released, in sequence.
+    static func waitingSupplements(_ caseNumber: String, on connection: PostgresConnection) async throws -> [(sequence: Int, payload: [UInt8])] {
+        try await connection.query("""
+            SELECT s.sequence, s.payload FROM handed_in_supplements s JOIN cases_handed_in c USING (case_number)
+            WHERE s.case_number = \(caseNumber) AND s.released_at IS NULL AND c.released_at IS NOT NULL AND c.withdrawn_at IS NULL
+            ORDER BY s.sequence FOR UPDATE OF s
+            """).decode((Int, Data).self).map { (sequence: $0.0, payload: Array($0.1)) }
+    }
+
+    static func markSupplementReleased(_ caseNumber: String, sequence: Int, on connection: PostgresConnection) async throws {
+        _ = try await connection.query("UPDATE handed_in_supplements SET released_at = now() WHERE case_number = \(caseNumber) AND sequence = \(sequence)")
     }
 
     static func markReleased(_ caseNumber: String, on connection: PostgresConnection) async throws {

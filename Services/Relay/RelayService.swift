@@ -46,6 +46,7 @@ func buildApplication(runtime: ServiceRuntime, relay: RelaySettings, now: @escap
         quarantineTopic: runtime.topic(.relayQuarantine).name,
         caseReceivedTopic: runtime.topic(.caseReceived),
         materialChunkTopic: runtime.topic(.receivedMaterialChunk),
+        materialsSupplementedTopic: runtime.topic(.handedInMaterialsSupplemented),
         caseWithdrawnTopic: runtime.topic(.handedInCaseWithdrawn),
         partnerUpdateTopic: runtime.topic(.partnerUpdate),
         eventSource: runtime.eventSource,

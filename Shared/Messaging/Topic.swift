@@ -63,7 +63,7 @@ public enum TopicRegistry {
     public static var all: [Topic] {
         [
             .caseSubmitted, .materialsSupplemented, .materialChunk, .caseWithdrawn,
-            .caseReceived, .receivedMaterialChunk, .handedInCaseWithdrawn, .partnerUpdate, .relayInbox, .relayQuarantine,
+            .caseReceived, .receivedMaterialChunk, .handedInMaterialsSupplemented, .handedInCaseWithdrawn, .partnerUpdate, .relayInbox, .relayQuarantine,
             .tasksOpened, .supplementRequested, .taskResumed, .taskDecided, .bundleDecided, .decisionRevoked,
             .licencesIssued,
             .alertRaised,

@@ -31,6 +31,7 @@ struct EventContractTests {
         samples[Topic.caseReceived.eventType] = caseReceived
         let materialsSupplemented: MaterialsSupplemented = MaterialsSupplemented(caseNumber: "130100-20261123-000042", materials: [Self.material], answers: ["r-1"], supplementedAt: Self.accepted)
         samples[Topic.materialsSupplemented.eventType] = materialsSupplemented
+        samples[Topic.handedInMaterialsSupplemented.eventType] = materialsSupplemented
         let chunk = MaterialChunk(caseNumber: "130100-20261123-000042", sha256: String(repeating: "ab", count: 32), index: 0, count: 2, data: Data("%PDF-1.7".utf8))
         samples[Topic.materialChunk.eventType] = chunk
         samples[Topic.receivedMaterialChunk.eventType] = chunk

@@ -76,6 +76,12 @@ struct RelayEndToEndTests {
         }
     }
 
+    /// An officer's supplement request (补正), as approval takes it.
+    struct SupplementAsk: Encodable {
+        var items: [SupplementRequested.Item]
+        var reason: String
+    }
+
     static let branchMaterials = ["applicant-identity", "branch-registration-application", "parent-company-licence", "premises-proof"]
     /// The premises proof as a scan of 200 kB: more than one envelope to 北京 carries (64 KiB here).
     static let premisesScan = Data("%PDF-1.7\n".utf8) + Data((0..<200_000).map { _ in UInt8.random(in: 0...255) })
@@ -105,6 +111,34 @@ struct RelayEndToEndTests {
         // Not to an officer of another department.
         let other = try await deployment.regions.b.token(Principal(subject: "bj-officer-12", role: .officer, region: "110100", department: "housing-construction"))
         #expect(try await deployment.approvalB.client.get(listed.materials?.first?.location ?? "/", token: other).status == 403)
+
+        // 补正 across regions: B's officer asks for the lease; A's applicant sees it and answers at
+        // A; the new document reaches B's approval and the task's clock runs again.
+        let asked = try await deployment.approvalB.client.post("/tasks/\(listed.id)/supplement-requests", json: SupplementAsk(
+            items: [.init(materialCode: "lease-contract", name: "经营场所租赁合同")], reason: "场所证明未附租赁合同。"
+        ), token: officer)
+        #expect(asked.status == 201, "\(asked.text)")
+        let requestID = try asked.decode(DepartmentTask.SupplementRequest.self).id
+        var atA: CaseDocument?
+        let heard = try await eventually(timeout: .seconds(90)) {
+            atA = try await deployment.caseAtA(number)
+            return atA?.supplementRequests.contains { $0.requestID == requestID } == true
+        }
+        #expect(heard, "A's case never showed B's request: \(atA?.timeline.map(\.summary) ?? [])")
+        #expect(atA?.status == .awaitingSupplement)
+        #expect(atA?.supplementRequests.first { $0.requestID == requestID }?.items.map(\.name) == ["经营场所租赁合同"])
+        let lease = MaterialUpload.document("lease-contract", content: Data("%PDF-1.7\n租赁合同 2026—2031\n".utf8) + Data((0..<90_000).map { _ in UInt8.random(in: 0...255) }))
+        let answered = try await deployment.intakeA.client.post("/cases/\(number)/supplements", json: ["materials": [lease]], token: try await deployment.regions.a.token(Self.applicant))
+        #expect(answered.status == 200 || answered.status == 201, "\(answered.text)")
+        var resumed: DepartmentTask?
+        let running = try await eventually(timeout: .seconds(90)) {
+            resumed = try await deployment.approvalB.client.get("/tasks/\(listed.id)", token: officer).decode(DepartmentTask.self)
+            return resumed?.state == .open && resumed?.materials?.contains { $0.code == "lease-contract" } == true
+        }
+        #expect(running, "B's task is \(resumed?.state.rawValue ?? "unknown") with \(resumed?.materials?.map(\.code) ?? [])")
+        let leaseHere = try #require(resumed?.materials?.first { $0.code == "lease-contract" })
+        let leaseBody = try await deployment.approvalB.client.get(leaseHere.location, token: officer)
+        #expect(leaseBody.status == 200 && MaterialUpload.sha256Hex(leaseBody.body) == lease.sha256)
 
         let task = try await deployment.approveInB(number)
         #expect(task.handedOverFrom == .init(region: "130100", caseNumber: number))

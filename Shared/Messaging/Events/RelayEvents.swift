@@ -20,6 +20,10 @@ public enum RelayEnvelopeKind: String, Codable, Sendable, CaseIterable {
     /// A piece of one of the case's materials, whose SHA-256 the signed hand-over (or a later
     /// status) lists: a `MaterialChunk`. The receiver releases the case once every material is whole.
     case materialChunk = "material-chunk"
+    /// The applicant supplied materials at the origin (容缺, or answering the receiver's 补正): a
+    /// `MaterialsSupplemented` listing them with their digests (their pieces follow as
+    /// `material-chunk`s) and the receiver's supplement requests they answer.
+    case materialsSupplemented = "materials-supplemented"
 }
 
 /// Where a handed-over case stands in the region that handles it.
@@ -90,14 +94,18 @@ public struct CaseProgress: Codable, Sendable, Equatable {
     public var note: String?
     /// What the applicant must supply, for `supplement-requested`.
     public var supplementItems: [SupplementRequested.Item]
+    /// For `supplement-requested`: the request's id in the handling region, which the applicant's
+    /// answer (a `materials-supplemented` envelope) names.
+    public var requestID: String?
 
-    public init(caseNumber: String, status: CaseProgressStatus, occurredAt: Date, matters: [MatterProgress], note: String? = nil, supplementItems: [SupplementRequested.Item] = []) {
+    public init(caseNumber: String, status: CaseProgressStatus, occurredAt: Date, matters: [MatterProgress], note: String? = nil, supplementItems: [SupplementRequested.Item] = [], requestID: String? = nil) {
         self.caseNumber = caseNumber
         self.status = status
         self.occurredAt = occurredAt
         self.matters = matters
         self.note = note
         self.supplementItems = supplementItems
+        self.requestID = requestID
     }
 
     static let statusSchema = Schema.string("Where the case stands.", oneOf: CaseProgressStatus.allCases.map(\.rawValue))
@@ -113,6 +121,7 @@ public struct CaseProgress: Codable, Sendable, Equatable {
         ("matters", Schema.array(of: MatterProgress.schema, "The matters this step is about.")),
         ("note", Schema.string("Why: a supplement request's or a revocation's reason.")),
         ("supplementItems", itemsSchema),
+        ("requestID", Schema.string("For supplement-requested: the request's id where the case is handled; the answer names it.")),
     ], required: ["caseNumber", "status", "occurredAt", "matters", "supplementItems"])
 }
 
@@ -187,12 +196,14 @@ public struct PartnerUpdate: Codable, Sendable, Equatable {
     public var matters: [MatterProgress]
     public var note: String?
     public var supplementItems: [SupplementRequested.Item]
+    /// For `supplement-requested`: the partner's request id; the applicant's answer names it.
+    public var requestID: String?
     /// For a result: the licences the partner's bureau issued and sealed.
     public var licences: [LicenceSummary]
     /// For a result: the partner's refusals.
     public var refused: [LicencesIssued.Refusal]
 
-    public init(caseNumber: String, partnerRegion: String, partnerName: String, kind: Kind, status: CaseProgressStatus, occurredAt: Date, matters: [MatterProgress] = [], note: String? = nil, supplementItems: [SupplementRequested.Item] = [], licences: [LicenceSummary] = [], refused: [LicencesIssued.Refusal] = []) {
+    public init(caseNumber: String, partnerRegion: String, partnerName: String, kind: Kind, status: CaseProgressStatus, occurredAt: Date, matters: [MatterProgress] = [], note: String? = nil, supplementItems: [SupplementRequested.Item] = [], requestID: String? = nil, licences: [LicenceSummary] = [], refused: [LicencesIssued.Refusal] = []) {
         self.caseNumber = caseNumber
         self.partnerRegion = partnerRegion
         self.partnerName = partnerName
@@ -202,6 +213,7 @@ public struct PartnerUpdate: Codable, Sendable, Equatable {
         self.matters = matters
         self.note = note
         self.supplementItems = supplementItems
+        self.requestID = requestID
         self.licences = licences
         self.refused = refused
     }
@@ -216,6 +228,7 @@ public struct PartnerUpdate: Codable, Sendable, Equatable {
         ("matters", Schema.array(of: MatterProgress.schema, "The matters this update is about.")),
         ("note", Schema.string("Why: a supplement request's or a revocation's reason.")),
         ("supplementItems", CaseProgress.itemsSchema),
+        ("requestID", Schema.string("For supplement-requested: the partner's request id; the applicant's answer names it.")),
         ("licences", Schema.array(of: LicenceSummary.schema, "For a result: the partner's licences.")),
         ("refused", CaseResult.refusedSchema),
     ], required: ["caseNumber", "partnerRegion", "partnerName", "kind", "status", "occurredAt", "matters", "supplementItems", "licences", "refused"])
@@ -232,6 +245,7 @@ public enum RelayEnvelopeSchema {
         case .result: CaseResult.schema
         case .caseWithdrawn: CaseWithdrawn.schema
         case .materialChunk: MaterialChunk.schema
+        case .materialsSupplemented: MaterialsSupplemented.schema
         }
     }
 
@@ -256,14 +270,14 @@ public enum RelayEnvelopeSchema {
 extension Topic {
     public static let relayInbox = Topic(
         owner: "relay", event: "inbox",
-        summary: "This region's inbox on its own Kafka cluster, written by partner regions' relays (跨省通办): signed envelopes (case handed over, case withdrawn, receipt, status, result) as JSON, the case reference as key. The relay checks every envelope (known sender, signature, receiver, clock skew, id not seen, schema, size) before anything acts on it.",
+        summary: "This region's inbox on its own Kafka cluster, written by partner regions' relays (跨省通办): signed envelopes (case handed over, material chunk, materials supplemented, case withdrawn, receipt, status, result) as JSON, the case reference as key. The relay checks every envelope (known sender, signature, receiver, clock skew, id not seen, schema, size) before anything acts on it.",
         payload: RelayEnvelopeSchema.schema
     )
     public static let relayQuarantine = Topic(
         owner: "relay", event: "quarantine",
         partitions: 1,
         retention: .seconds(30 * 24 * 3600),
-        summary: "Inbox messages that failed a check, exactly as they arrived (key, headers, value), with the dead-letter headers added; dlq_reason starts with the reason's code: oversized, malformed, unknown-sender, bad-signature, wrong-receiver, stale, replayed-id, schema-invalid or unknown-case. Nothing acted on them.",
+        summary: "Inbox messages that failed a check, exactly as they arrived (key, headers, value), with the dead-letter headers added; dlq_reason starts with the reason's code: oversized, malformed, unknown-sender, bad-signature, wrong-receiver, stale, replayed-id, schema-invalid, unknown-case, unlisted-material, duplicate-chunk, chunk-out-of-order, chunk-invalid or digest-mismatch. Nothing acted on them.",
         payload: .mapping([("description", .string("The original message's value, unchanged; it may not be valid JSON."))])
     )
     public static let partnerUpdate = Topic(

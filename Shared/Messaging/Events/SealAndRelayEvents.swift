@@ -53,6 +53,11 @@ extension Topic {
         summary: "A partner region handed a case over (异地代收代办, 多地联办) and the relay verified its envelope: the same payload as tongban.intake.case-submitted.v1, with handedOverFrom set. Approval opens its tasks here.",
         payload: CaseSubmitted.schema
     )
+    public static let handedInMaterialsSupplemented = Topic(
+        owner: "relay", event: "materials-supplemented",
+        summary: "The applicant supplied materials in the partner region that handed the case over (容缺, or answering this region's 补正), and every one came whole and matched the digest the partner signed: the same payload as tongban.intake.materials-supplemented.v1, its answers this region's supplement request ids, published after the materials' pieces on tongban.relay.material-chunk.v1. Approval keeps the materials and resumes the answered tasks' clocks.",
+        payload: MaterialsSupplemented.schema
+    )
     public static let handedInCaseWithdrawn = Topic(
         owner: "relay", event: "case-withdrawn",
         summary: "The applicant withdrew, in the partner region where it was applied for, a case that partner handed over (tongban.relay.case-received.v1), and the relay verified the envelope: the same payload as tongban.intake.case-withdrawn.v1, its case number the origin's. Approval closes the case's open tasks; supervision stops their clocks.",
