@@ -112,6 +112,13 @@ let package = Package(
             path: "Shared/Signing",
             swiftSettings: strict
         ),
+        // The relay's signed, hash-chained message log: written by the relay, read by `tongban relay log`.
+        .target(
+            name: "MessageLog",
+            dependencies: ["Postgres", "Signing", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Shared/MessageLog",
+            swiftSettings: strict
+        ),
         .target(
             name: "Messaging",
             dependencies: ["Kafka", "Postgres", "Plumbing", logging, metrics, lifecycle, .product(name: "Yams", package: "Yams")],
@@ -134,7 +141,7 @@ let package = Package(
             resources: [.copy("Catalogue")]
         ),
         service("Relay", dependencies: [
-            "Signing", "Messaging", "Postgres", "Kafka", "Domain", metrics,
+            "Signing", "Messaging", "MessageLog", "Postgres", "Kafka", "Domain", metrics,
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         service("Approval", dependencies: ["Signing", .product(name: "Crypto", package: "swift-crypto")]),
@@ -147,7 +154,7 @@ let package = Package(
         .executableTarget(
             name: "CLI",
             dependencies: [
-                "ServiceKit", "Messaging", "Postgres", "Kafka", "Signing", "TongbanClient", "Domain", argumentParser, logging,
+                "ServiceKit", "Messaging", "MessageLog", "Postgres", "Kafka", "Signing", "TongbanClient", "Domain", argumentParser, logging,
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Services/CLI",
@@ -272,7 +279,7 @@ let package = Package(
         .testTarget(
             name: "RelayTests",
             dependencies: [
-                "Relay", "Signing", "ServiceKit", "ServiceTestSupport", "Messaging", "Kafka", "Postgres", "TestSupport", "TongbanClient",
+                "Relay", "Signing", "MessageLog", "ServiceKit", "ServiceTestSupport", "Messaging", "Kafka", "Postgres", "TestSupport", "TongbanClient",
                 hummingbird, logging, lifecycle,
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,6 +1,8 @@
+import Crypto
 import Foundation
 import Kafka
 import Logging
+import MessageLog
 import Messaging
 import Plumbing
 import Postgres
@@ -30,18 +32,20 @@ final class DeliveryLoop: Service, Sendable {
 
     let partner: Partner
     let homeRegion: String
-    let signingKey: RelaySigningKey
+    /// This region's signing key as its file says now (a rotated key signs from the next pass on).
+    let keyring: RelayKeyring
     let database: PostgresClient
     let producer: KafkaProducer
     let timing: Timing
     let logger: Logger
     let leaseHolder = UUID().uuidString.lowercased()
+
     static let casesPerPass = 50
 
-    init(partner: Partner, homeRegion: String, signingKey: RelaySigningKey, database: PostgresClient, producer: KafkaProducer, timing: Timing, logger: Logger) {
+    init(partner: Partner, homeRegion: String, keyring: RelayKeyring, database: PostgresClient, producer: KafkaProducer, timing: Timing, logger: Logger) {
         self.partner = partner
         self.homeRegion = homeRegion
-        self.signingKey = signingKey
+        self.keyring = keyring
         self.database = database
         self.producer = producer
         self.timing = timing
@@ -110,7 +114,9 @@ final class DeliveryLoop: Service, Sendable {
         let chosen = Dictionary(grouping: pending, by: \.caseReference).values.flatMap(Self.toTransmit)
         guard !chosen.isEmpty else { return 0 }
 
-        var envelopes: [(Pending, PartnerEnvelope)] = []
+        let signingKey = keyring.signingKey
+        let publicKey = Ed25519JWK(keyID: signingKey.keyID, publicKey: signingKey.privateKey.publicKey)
+        var envelopes: [(Pending, PartnerEnvelope, [UInt8])] = []
         var messages: [KafkaProducerMessage] = []
         for delivery in chosen {
             let envelope = PartnerEnvelope(
@@ -119,7 +125,7 @@ final class DeliveryLoop: Service, Sendable {
                 payload: try JSONValue(parsing: delivery.payload), keyID: signingKey.keyID
             )
             let parts = try envelope.message(topic: partner.inbox.topic, key: signingKey)
-            envelopes.append((delivery, envelope))
+            envelopes.append((delivery, envelope, parts.value))
             messages.append(KafkaProducerMessage(
                 topic: parts.topic, key: Array(parts.key.utf8), value: parts.value,
                 headers: parts.headers.map { KafkaHeader(key: $0.name, value: $0.value) }
@@ -127,12 +133,16 @@ final class DeliveryLoop: Service, Sendable {
         }
         let verdicts = await producer.sendAndAwait(messages)
         var failed = 0
-        for ((delivery, envelope), verdict) in zip(envelopes, verdicts) {
+        for ((delivery, envelope, signed), verdict) in zip(envelopes, verdicts) {
             switch verdict {
             case .success:
-                // Sent: wait for the receipt, longer each time it does not come.
+                // Sent: logged as it went, and the receipt awaited, longer each time it does not come.
                 let wait = Self.seconds(min(timing.receiptTimeout * (1 << min(delivery.attempts, 20)), timing.retryLimit))
-                try await database.withConnection { connection in
+                try await database.withTransaction { connection in
+                    try await MessageLog.append(
+                        .init(id: envelope.id, kind: envelope.kind.rawValue, caseReference: envelope.caseReference, sequence: envelope.sequence, keyID: envelope.keyID, signed: signed),
+                        partner: partner.region, direction: .sent, key: publicKey, region: homeRegion, on: connection
+                    )
                     try await RelayRepository.markTransmitted(delivery.id, as: envelope.id, nextAttemptIn: wait, on: connection)
                 }
             case .failure(let error):

@@ -23,7 +23,7 @@ struct PartnerController {
                 limit = value
             }
             let partner = request.uri.queryParameters.get("partner")
-            if let partner, workflow.registry[partner] == nil {
+            if let partner, workflow.keyring.partners[partner] == nil {
                 throw Problem.validation([FieldError(field: "partner", problem: "\(partner) is not a partner of this region")])
             }
             return try Response.json(QuarantineList(items: try await workflow.quarantine(limit: limit, partner: partner)))

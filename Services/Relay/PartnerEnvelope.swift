@@ -101,11 +101,26 @@ struct CheckedEnvelope: Sendable {
 /// reading it), form, known sender, signature, receiver, clock skew, schema. Plain synchronous code.
 struct EnvelopeInspector: Sendable {
     let homeRegion: String
-    let partners: PartnerRegistry
+    /// The partner registry as it is now (`RelayKeyring`: a partner's new key counts at once).
+    let registry: @Sendable () -> PartnerRegistry
     let clockSkew: Duration
     let maximumBytes: Int
     /// The oldest a message may be by its broker's time (envelope ids are remembered this long).
-    var maximumAge: Duration = .seconds(30 * 24 * 3600)
+    let maximumAge: Duration
+
+    init(homeRegion: String, registry: @escaping @Sendable () -> PartnerRegistry, clockSkew: Duration, maximumBytes: Int, maximumAge: Duration = .seconds(30 * 24 * 3600)) {
+        self.homeRegion = homeRegion
+        self.registry = registry
+        self.clockSkew = clockSkew
+        self.maximumBytes = maximumBytes
+        self.maximumAge = maximumAge
+    }
+
+    init(homeRegion: String, partners: PartnerRegistry, clockSkew: Duration, maximumBytes: Int) {
+        self.init(homeRegion: homeRegion, registry: { partners }, clockSkew: clockSkew, maximumBytes: maximumBytes)
+    }
+
+    var partners: PartnerRegistry { registry() }
 
     func inspect(_ value: [UInt8], now: Date, brokerTime: Date? = nil) -> Result<CheckedEnvelope, QuarantineReason> {
         Result { () throws(QuarantineReason) in try check(value, now: now, brokerTime: brokerTime) }

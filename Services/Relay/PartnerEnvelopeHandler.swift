@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Kafka
 import Logging
+import MessageLog
 import Messaging
 import Metrics
 import Plumbing
@@ -118,6 +119,13 @@ final class PartnerEnvelopeHandler: Service, Sendable {
             if earlier == place { return }  // Kafka delivered this very message again: it was handled.
             try await quarantine(message, reason: QuarantineReason(.replayedID, "envelope \(envelope.id) was received before (partition \(earlier.partition), offset \(earlier.offset))"), envelopeID: envelope.id, caseReference: envelope.caseReference, at: place, on: connection)
             return
+        }
+        // Signed by the partner and new: logged as it came, whatever becomes of it.
+        if let key = checked.partner.keys[envelope.keyID] {
+            try await MessageLog.append(
+                .init(id: envelope.id, kind: envelope.kind.rawValue, caseReference: envelope.caseReference, sequence: envelope.sequence, keyID: envelope.keyID, signed: message.value),
+                partner: envelope.sender, direction: .received, key: Ed25519JWK(keyID: envelope.keyID, publicKey: key), region: envelope.sender, on: connection
+            )
         }
 
         if envelope.kind == .receipt {

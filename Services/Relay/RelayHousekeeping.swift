@@ -14,6 +14,8 @@ struct RelayHousekeeping: Service {
     let logger: Logger
     var interval: Duration = .seconds(5)
     var retention: Duration = Self.seenIDRetention
+    /// How long the signed message log keeps an entry (TONGBAN_RELAY_LOG_RETENTION_DAYS).
+    var logRetention: Duration = RelaySettings.defaultLogRetention
     /// How long envelope ids are remembered: a message older than this (by its broker's time)
     /// is stale, since its id may be forgotten.
     static let seenIDRetention: Duration = .seconds(30 * 24 * 3600)
@@ -35,6 +37,6 @@ struct RelayHousekeeping: Service {
             Gauge(label: "relay_oldest_undelivered_seconds", dimensions: [("partner", partner.region)], factory: metricsFactory).record(partner.oldestUndeliveredSeconds)
         }
         let cutoff = Date().addingTimeInterval(-Double(retention.components.seconds))
-        try await workflow.prune(before: cutoff)
+        try await workflow.prune(before: cutoff, logBefore: Date().addingTimeInterval(-Double(logRetention.components.seconds)))
     }
 }

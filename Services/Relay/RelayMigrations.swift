@@ -1,9 +1,10 @@
+import MessageLog
 import Messaging
 import Postgres
 
 /// The relay's schema, after messaging's tables (version 1).
 enum RelayMigrations {
-    static let all = [conversations, recordTimes, MaterialStore.migration(version: 4), materials, supplements]
+    static let all = [conversations, recordTimes, MaterialStore.migration(version: 4), materials, supplements, MessageLog.migration(version: 7)]
 
     static let conversations = PostgresMigration(version: 2, name: "relay_conversations", sql: """
         -- Cases this region handed over, per partner: their status and results are expected back.

@@ -33,6 +33,7 @@ func buildApplication(runtime: ServiceRuntime, relay: RelaySettings, now: @escap
     }
     let home = runtime.configuration.region.value
     let producer = try runtime.makeProducer()
+    let keyring = RelayKeyring(settings: relay, homeRegion: home, logger: runtime.logger)
     let homeEvents = HomeEventHandler(homeRegion: home, partners: relay.partners, logger: runtime.logger)
     let outbound = try runtime.eventConsumer(topics: HomeEventHandler.topics, producer: producer) { event, connection in
         try await homeEvents.apply(event, on: connection)
@@ -42,7 +43,7 @@ func buildApplication(runtime: ServiceRuntime, relay: RelaySettings, now: @escap
         consumer: try KafkaConsumer(configuration: runtime.consumerGroup("inbox"), topics: [runtime.topic(.relayInbox).name], logger: runtime.logger, metricsFactory: runtime.metrics.factory),
         producer: producer,
         database: runtime.database,
-        inspector: EnvelopeInspector(homeRegion: home, partners: relay.partners, clockSkew: relay.clockSkew, maximumBytes: relay.maximumEnvelopeBytes, maximumAge: RelayHousekeeping.seenIDRetention),
+        inspector: EnvelopeInspector(homeRegion: home, registry: { keyring.partners }, clockSkew: relay.clockSkew, maximumBytes: relay.maximumEnvelopeBytes, maximumAge: RelayHousekeeping.seenIDRetention),
         quarantineTopic: runtime.topic(.relayQuarantine).name,
         caseReceivedTopic: runtime.topic(.caseReceived),
         materialChunkTopic: runtime.topic(.receivedMaterialChunk),
@@ -64,7 +65,7 @@ func buildApplication(runtime: ServiceRuntime, relay: RelaySettings, now: @escap
     for partner in relay.partners.sorted {
         let kafka = partner.kafkaConfiguration(clientID: "tongban-relay-\(home)-to-\(partner.region)", deliveryTimeout: relay.deliveryTimeout)
         deliveries.append(DeliveryLoop(
-            partner: partner, homeRegion: home, signingKey: relay.signingKey, database: runtime.database,
+            partner: partner, homeRegion: home, keyring: keyring, database: runtime.database,
             producer: try KafkaProducer(configuration: kafka, logger: runtime.logger), timing: timing, logger: runtime.logger
         ))
     }
@@ -73,8 +74,8 @@ func buildApplication(runtime: ServiceRuntime, relay: RelaySettings, now: @escap
         "relay.key_id": "\(relay.signingKey.keyID)",
     ])
 
-    let workflow = RelayWorkflow(database: runtime.database, registry: relay.partners, homeRegion: home)
-    let housekeeping = RelayHousekeeping(workflow: workflow, metricsFactory: runtime.metrics.factory, logger: runtime.logger)
+    let workflow = RelayWorkflow(database: runtime.database, keyring: keyring, homeRegion: home)
+    let housekeeping = RelayHousekeeping(workflow: workflow, metricsFactory: runtime.metrics.factory, logger: runtime.logger, logRetention: relay.logRetention)
     let controller = PartnerController(workflow: workflow)
     return buildServiceApplication(
         runtime: runtime,

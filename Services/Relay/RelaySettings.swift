@@ -2,9 +2,11 @@ import Crypto
 import Domain
 import Foundation
 import Kafka
+import Logging
 import Messaging
 import ServiceKit
 import Signing
+import Synchronization
 
 /// What the relay reads from its environment beyond every service's settings: the partner
 /// registry, this region's signing key and the limits of its checks. A bad value stops the relay at
@@ -12,6 +14,9 @@ import Signing
 struct RelaySettings: Sendable {
     var partners: PartnerRegistry
     var signingKey: RelaySigningKey
+    /// Where the two came from, to read them again while running (`RelayKeyring`).
+    var partnersPath: String
+    var signingKeyPath: String
     /// How far an envelope's issuedAt may lie from this relay's clock, either way.
     var clockSkew: Duration
     /// The largest inbox message taken; a larger one is quarantined unread.
@@ -22,12 +27,16 @@ struct RelaySettings: Sendable {
     var receiptTimeout: Duration
     /// The longest wait between two transmissions of one envelope.
     var retryLimit: Duration
+    /// How long the signed message log keeps an entry: the evidence of what either region signed.
+    var logRetention: Duration
+    static let defaultLogRetention: Duration = .seconds(3650 * 86_400)
 
     init(environment: EnvironmentVariables, homeRegion: String) throws(ConfigurationError) {
         let partnersVariable = "TONGBAN_RELAY_PARTNERS_FILE"
         guard let partnersPath = environment.values[partnersVariable] else {
             throw ConfigurationError(variable: partnersVariable, problem: "is not set; point it at the partner registry (a JSON file; {\"partners\": []} for none)")
         }
+        self.partnersPath = partnersPath
         do {
             partners = try PartnerRegistry(contentsOf: partnersPath, homeRegion: homeRegion)
         } catch {
@@ -37,6 +46,7 @@ struct RelaySettings: Sendable {
         guard let keyPath = environment.values[keyVariable] else {
             throw ConfigurationError(variable: keyVariable, problem: "is not set; point it at this region's private signing key (a JWK; `tongban relay keygen` makes one)")
         }
+        signingKeyPath = keyPath
         do {
             signingKey = try RelaySigningKey(contentsOf: keyPath)
         } catch {
@@ -47,6 +57,58 @@ struct RelaySettings: Sendable {
         deliveryTimeout = .seconds(try environment.integer("TONGBAN_RELAY_DELIVERY_TIMEOUT_SECONDS", default: 30, in: 1...3600))
         receiptTimeout = .seconds(try environment.integer("TONGBAN_RELAY_RECEIPT_TIMEOUT_SECONDS", default: 30, in: 1...86_400))
         retryLimit = .seconds(try environment.integer("TONGBAN_RELAY_RETRY_LIMIT_SECONDS", default: 600, in: 1...86_400))
+        logRetention = .seconds(86_400 * Int64(try environment.integer("TONGBAN_RELAY_LOG_RETENTION_DAYS", default: 3650, in: 30...36_500)))
+    }
+}
+
+/// The partner registry and this region's signing key as their files say now: a partner's new key
+/// is taken as soon as the registry lists it, and a key it no longer lists verifies nothing new
+/// (its old envelopes stay verifiable in the message log, which keeps the keys that signed); a new
+/// signing key signs from the next transmission on. Each read compares the file with what was
+/// read last — a small file, beside a database transaction per envelope. A file that no longer
+/// reads (a half-written edit) leaves the last good one in force, and says so in the log. New
+/// partners and changed inboxes need a restart: each partner's delivery loop starts with the relay.
+final class RelayKeyring: Sendable {
+    struct Loaded<Value: Sendable>: Sendable {
+        var value: Value
+        var bytes: Data?
+    }
+
+    let settings: RelaySettings
+    let homeRegion: String
+    let logger: Logger
+    private let partnersFile: Mutex<Loaded<PartnerRegistry>>
+    private let keyFile: Mutex<Loaded<RelaySigningKey>>
+
+    init(settings: RelaySettings, homeRegion: String, logger: Logger) {
+        self.settings = settings
+        self.homeRegion = homeRegion
+        self.logger = logger
+        partnersFile = Mutex(Loaded(value: settings.partners, bytes: FileManager.default.contents(atPath: settings.partnersPath)))
+        keyFile = Mutex(Loaded(value: settings.signingKey, bytes: FileManager.default.contents(atPath: settings.signingKeyPath)))
+    }
+
+    var partners: PartnerRegistry {
+        current(partnersFile, path: settings.partnersPath, what: "partner registry") { (bytes) throws(RelayFileError) in try PartnerRegistry(json: bytes, homeRegion: homeRegion) }
+    }
+
+    var signingKey: RelaySigningKey {
+        current(keyFile, path: settings.signingKeyPath, what: "signing key") { (bytes) throws(RelayFileError) in try RelaySigningKey(json: bytes) }
+    }
+
+    private func current<Value: Sendable>(_ file: borrowing Mutex<Loaded<Value>>, path: String, what: String, parse: (Data) throws(RelayFileError) -> Value) -> Value {
+        let bytes = FileManager.default.contents(atPath: path)
+        return file.withLock { loaded in
+            guard let bytes, bytes != loaded.bytes else { return loaded.value }
+            loaded.bytes = bytes
+            do throws(RelayFileError) {
+                loaded.value = try parse(bytes)
+                logger.notice("relay \(what) read again", metadata: ["relay.file": "\(path)"])
+            } catch {
+                logger.error("relay \(what) no longer reads; the last good one stays in force", metadata: ["relay.file": "\(path)", "error": "\(error.description)"])
+            }
+            return loaded.value
+        }
     }
 }
 
@@ -217,6 +279,10 @@ struct RelaySigningKey: Sendable, CustomStringConvertible {
     /// Reads the private JWK that `tongban relay keygen` writes.
     init(contentsOf path: String) throws(RelayFileError) {
         guard let data = FileManager.default.contents(atPath: path) else { throw RelayFileError("cannot be read") }
+        try self.init(json: data)
+    }
+
+    init(json data: Data) throws(RelayFileError) {
         let jwk: Ed25519JWK
         do {
             jwk = try JSONDecoder().decode(Ed25519JWK.self, from: data)

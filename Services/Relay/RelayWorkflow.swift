@@ -1,4 +1,5 @@
 import Foundation
+import MessageLog
 import Postgres
 import TongbanClient
 
@@ -9,7 +10,7 @@ import TongbanClient
 /// DeliveryLoop transmits.
 struct RelayWorkflow: Sendable {
     let database: PostgresClient
-    let registry: PartnerRegistry
+    let keyring: RelayKeyring
     let homeRegion: String
 
     /// How the exchange with every partner stands.
@@ -19,7 +20,7 @@ struct RelayWorkflow: Sendable {
         }
         return PartnerStandings(
             region: homeRegion,
-            partners: registry.sorted.map { partner in
+            partners: keyring.partners.sorted.map { partner in
                 let row = deliveries[partner.region]
                 return PartnerStandings.Partner(
                     region: partner.region, name: partner.name, keyIDs: partner.keys.keys.sorted(),
@@ -37,8 +38,12 @@ struct RelayWorkflow: Sendable {
         try await database.withConnection { try await RelayRepository.quarantine(limit: limit, partner: partner, on: $0) }
     }
 
-    /// Forgets what no longer matters: acknowledged envelopes and seen ids older than `cutoff`.
-    func prune(before cutoff: Date) async throws {
-        try await database.withConnection { try await RelayRepository.prune(before: cutoff, on: $0) }
+    /// Forgets what no longer matters: acknowledged envelopes and seen ids older than `cutoff`, and
+    /// message log entries older than `logCutoff` (years: the log is the evidence).
+    func prune(before cutoff: Date, logBefore logCutoff: Date) async throws {
+        try await database.withConnection { connection in
+            try await RelayRepository.prune(before: cutoff, on: connection)
+            try await MessageLog.prune(before: logCutoff, on: connection)
+        }
     }
 }

@@ -1,7 +1,10 @@
+import Crypto
 import Foundation
 import Messaging
+import Postgres
 import ServiceKit
 import ServiceTestSupport
+import Signing
 import TestSupport
 import Testing
 import TongbanClient
@@ -24,6 +27,8 @@ struct RelayEndToEndTests {
         let approvalB: RunningService
         let sealA: RunningService
         let sealB: RunningService
+        let relayA: RunningService
+        let relayB: RunningService
         let others: [RunningService]
 
         init() async throws {
@@ -33,14 +38,21 @@ struct RelayEndToEndTests {
             sealA = try await a.start(.seal)
             approvalB = try await b.start(.approval)
             sealB = try await b.start(.seal)
-            others = [
-                try await a.start(.approval),
-                try await a.start(.relay, environment: regions.relayEnvironment(.a)),
-                try await b.start(.relay, environment: regions.relayEnvironment(.b)),
-            ]
+            relayA = try await a.start(.relay, environment: regions.relayEnvironment(.a))
+            relayB = try await b.start(.relay, environment: regions.relayEnvironment(.b))
+            others = [try await a.start(.approval)]
         }
 
-        var all: [RunningService] { [intakeA, approvalB, sealA, sealB] + others }
+        var all: [RunningService] { [intakeA, approvalB, sealA, sealB, relayA, relayB] + others }
+
+        /// `tongban relay log …` against one side's relay database, as its operator runs it.
+        func log(_ relay: RunningService, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+            let tongban = TestInfrastructure.binaryDirectory.appendingPathComponent("tongban").path
+            let process = try ChildProcess(executable: tongban, arguments: ["relay", "log"] + arguments,
+                                           environment: ["TONGBAN_DATABASE_URL": relay.environment["TONGBAN_DATABASE_URL"] ?? ""])
+            let status = try await process.waitForExit(timeout: .seconds(60))
+            return (status, (process.outputLines + process.errorLines).joined(separator: "\n"))
+        }
 
         /// A's applicant applies at A's window; the application must be accepted.
         func apply(_ application: ApplicationRequest) async throws -> String {
@@ -160,6 +172,57 @@ struct RelayEndToEndTests {
         #expect(verification.verdict == .valid)
         // A's seal issued nothing for it: the licence is not A's to seal.
         #expect(try await deployment.sealA.client.get("/licences/\(licence.licenceNumber)/verification").status == 404)
+
+        // The signed message log: both regions' chains hold, every envelope and receipt of the case in them.
+        let settled = try await eventually(timeout: .seconds(60)) {
+            let a = try await deployment.log(deployment.relayA, ["verify"])
+            let b = try await deployment.log(deployment.relayB, ["verify"])
+            return a.status == 0 && b.status == 0 && a.output.contains("110100:") && b.output.contains("130100:")
+        }
+        #expect(settled)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(TestInfrastructure.uniqueName("dispute"))
+        let exported = try await deployment.log(deployment.relayA, ["export", "--case", number, "--directory", folder.path])
+        #expect(exported.status == 0, "\(exported.output)")
+        try Self.checkExport(folder, caseNumber: number)
+
+        // One byte of one stored envelope changed in A's log: verify fails and names that entry.
+        let database = PostgresClient(configuration: .init(url: deployment.relayA.environment["TONGBAN_DATABASE_URL"] ?? ""))
+        defer { database.close() }
+        let position = try #require(try await database.query("""
+            UPDATE message_log SET signed = set_byte(signed, 20, get_byte(signed, 20) # 1)
+            WHERE (partner, position) = (SELECT partner, position FROM message_log WHERE case_reference = \(number) AND kind = 'receipt' ORDER BY position LIMIT 1)
+            RETURNING position
+            """).decode(Int.self).first)
+        let tampered = try await deployment.log(deployment.relayA, ["verify"])
+        #expect(tampered.status == 1)
+        #expect(tampered.output.contains("110100 #\(position) (received receipt"), "\(tampered.output)")
+        #expect(tampered.output.contains("altered"))
+    }
+
+    /// What `tongban relay log export` wrote, checked as a third party would, with nothing of
+    /// Tongban's but the files: every envelope's signature by the key file it names, every chain
+    /// hash from the manifest's own fields.
+    static func checkExport(_ folder: URL, caseNumber: String) throws {
+        struct Manifest: Decodable {
+            struct Item: Decodable {
+                var file: String, partner: String, position: Int, direction: String, kind: String, keyID: String, sha256: String, previousHash: String, entryHash: String
+            }
+            var caseNumber: String
+            var entries: [Item]
+        }
+        let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: folder.appendingPathComponent("manifest.json")))
+        #expect(manifest.caseNumber == caseNumber)
+        let kinds = Set(manifest.entries.map { "\($0.direction) \($0.kind)" })
+        #expect(kinds.isSuperset(of: ["sent case-handed-over", "sent material-chunk", "received receipt", "received status", "received result"]), "\(kinds)")
+        for item in manifest.entries {
+            let bytes = try Data(contentsOf: folder.appendingPathComponent(item.file))
+            #expect(SHA256.hash(data: bytes).hexadecimal == item.sha256)
+            let line = "\(item.previousHash)\n\(item.position)\n\(item.partner)\n\(item.direction)\n\(item.sha256)"
+            #expect(SHA256.hash(data: Data(line.utf8)).hexadecimal == item.entryHash, "\(item.file)")
+            let jwk = try JSONDecoder().decode(Ed25519JWK.self, from: Data(contentsOf: folder.appendingPathComponent("keys/\(item.keyID).jwk")))
+            guard case .object(let envelope) = try JSONValue(parsing: Array(bytes)) else { Issue.record("\(item.file) is not an object"); continue }
+            #expect(CanonicalSignature.hasValidSignature(envelope, by: try jwk.publicKey()), "\(item.file)")
+        }
     }
 
     @Test("a bundle of a 石家庄 matter and a 北京 matter (多地联办) completes in 石家庄 with both licences, and not before 北京 decided")
