@@ -44,7 +44,8 @@ final class SystemClient: Sendable {
         return SystemClient(intake: intake, approval: approval, clerkToken: clerk, officerToken: officer, connections: connections)
     }
 
-    private static func issueToken(_ arguments: [String]) async throws -> String {
+    /// A token from `tongban token issue` (next to this executable), with the signing key file Scripts/lib/services.sh made.
+    static func issueToken(_ arguments: [String]) async throws -> String {
         let tongban = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tongban").path
         let (status, output, errors, _) = try await runToCompletion(tongban, ["token", "issue", "--minutes", "600"] + arguments, environment: [:])
         guard status == 0 else { throw ExternalCommandError(description: "tongban token issue failed: \(errors)") }

@@ -8,6 +8,6 @@ struct TongbanBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tongban-bench",
         abstract: "Measure Tongban's throughput beside the reference tools.",
-        subcommands: [SystemBenchmark.self, FaultTests.self, KafkaBenchmark.self, PostgresBenchmark.self, OutboxBenchmark.self]
+        subcommands: [SystemBenchmark.self, TransferBenchmark.self, FaultTests.self, KafkaBenchmark.self, PostgresBenchmark.self, OutboxBenchmark.self]
     )
 }

@@ -3,7 +3,8 @@
 # Installs what is missing, the reference tools included, starts a PostgreSQL and Tansu of its own
 # (profile "bench": ports 55632 and 19292), builds in release mode, runs the benchmark, and stops
 # what it started. `system` also starts the five services (release build, HTTP ports 9181–9185;
-# logs in .local/bench/logs) and measures them.
+# logs in .local/bench/logs) and measures them; `transfer` starts them and the partner region 北京
+# (as Scripts/run.sh does) and measures materials handed over between the two.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -29,13 +30,16 @@ infra_stop
 rm -rf "$PROFILE_DIR"
 infra_start
 
-if [ "${1:-}" = system ]; then
+if [ "${1:-}" = system ] || [ "${1:-}" = transfer ]; then
   swift build -c release
   BIN="$(swift build -c release --show-bin-path)"
   # librdkafka's statistics (consumer lag on /metrics) every second rather than every ten.
   export TONGBAN_KAFKA_STATISTICS_INTERVAL_MS="${TONGBAN_KAFKA_STATISTICS_INTERVAL_MS:-1000}"
   services_prepare
+  # transfer: the partner region 北京 beside, as Scripts/run.sh starts it.
+  if [ "$1" = transfer ]; then source Scripts/lib/partner.sh; partner_prepare; fi
   services_start
+  if [ "$1" = transfer ]; then partner_start; partner_wait_ready 120; fi
   services_wait_ready 120
   export TONGBAN_SERVICE_PID_DIR="$SERVICES_PID_DIR"
 else

@@ -3,8 +3,8 @@ import Hummingbird
 import ServiceKit
 import TongbanClient
 
-/// GET /relay/partners and GET /relay/quarantine: the operator's view of the exchange. Admins only:
-/// it names partners' clusters and what was refused from them.
+/// GET /relay/partners, GET /relay/cases/{number} and GET /relay/quarantine: the operator's view of
+/// the exchange. Admins only: it names partners' clusters and what was refused from them.
 struct PartnerController {
     let workflow: RelayWorkflow
 
@@ -12,6 +12,14 @@ struct PartnerController {
         router.get("relay/partners") { _, context -> Response in
             _ = try context.requirePrincipal(.admin)
             return try Response.json(try await workflow.standings())
+        }
+        router.get("relay/cases/{number}") { _, context -> Response in
+            _ = try context.requirePrincipal(.admin)
+            let number = try context.caseNumber()
+            guard let standing = try await workflow.standing(ofCase: number) else {
+                throw Problem.notFound("The relay never handed this case over or took it in.")
+            }
+            return try Response.json(standing)
         }
         router.get("relay/quarantine") { request, context -> Response in
             _ = try context.requirePrincipal(.admin)

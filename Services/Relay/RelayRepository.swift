@@ -391,6 +391,52 @@ enum RelayRepository {
             .map { QuarantineList.Item(id: $0.0, quarantinedAt: $0.1, reason: $0.2, detail: $0.3, partner: $0.4, envelopeID: $0.5, partition: $0.6, offset: $0.7) }
     }
 
+    /// The case's exchanges, each partner's side: how it stands, its materials and what is unacknowledged.
+    static func caseStanding(_ caseNumber: String, on connection: PostgresConnection) async throws -> [RelayCaseStanding.Exchange] {
+        let pieces = Dictionary(try await connection.query("""
+            SELECT sha256, count(*)::int, max(chunk_count)::int FROM material_chunks WHERE case_number = \(caseNumber) GROUP BY sha256
+            """).decode((String, Int, Int).self).map { ($0.0, (held: $0.1, of: $0.2)) }, uniquingKeysWith: { first, _ in first })
+        func material(code: String, sha256: String, size: Int) -> RelayCaseStanding.Material {
+            let held = pieces[sha256]
+            return RelayCaseStanding.Material(code: code, sha256: sha256, size: size, piecesHeld: held?.held ?? 0, pieces: held?.of ?? 0,
+                                              whole: held.map { $0.held == $0.of } ?? false)
+        }
+        var exchanges: [RelayCaseStanding.Exchange] = []
+        for (origin, released, withdrawn) in try await connection.query("""
+            SELECT origin_region, released_at IS NOT NULL, withdrawn_at IS NOT NULL FROM cases_handed_in WHERE case_number = \(caseNumber)
+            """).decode((String, Bool, Bool).self) {
+            let materials = try await connection.query("""
+                SELECT code, sha256, size FROM handed_in_materials WHERE case_number = \(caseNumber) ORDER BY supplement NULLS FIRST, code
+                """).decode((String, String, Int).self).map { material(code: $0.0, sha256: $0.1, size: $0.2) }
+            exchanges.append(.init(partner: origin, direction: .handedIn, state: withdrawn ? .withdrawn : released ? .released : .waitingForMaterials,
+                                   materials: materials, undelivered: try await undeliveredCount(caseNumber, to: origin, on: connection)))
+        }
+        for (partner, stopped) in try await connection.query("""
+            SELECT partner, stopped_at IS NOT NULL FROM cases_handed_out WHERE case_number = \(caseNumber) ORDER BY partner
+            """).decode((String, Bool).self) {
+            let digests = try await materials(of: caseNumber, for: partner, on: connection).sorted()
+            exchanges.append(.init(partner: partner, direction: .handedOut, state: stopped ? .stopped : .handedOver,
+                                   materials: digests.map { material(code: "", sha256: $0, size: 0) },
+                                   undelivered: try await undeliveredCount(caseNumber, to: partner, on: connection)))
+        }
+        return exchanges
+    }
+
+    static func undeliveredCount(_ caseNumber: String, to partner: String, on connection: PostgresConnection) async throws -> Int {
+        try await connection.query("""
+            SELECT count(*)::int FROM deliveries WHERE partner = \(partner) AND case_reference = \(caseNumber) AND acknowledged_at IS NULL
+            """).decode(Int.self).first ?? 0
+    }
+
+    /// The case's quarantined envelopes, latest first.
+    static func quarantine(ofCase caseNumber: String, on connection: PostgresConnection) async throws -> [QuarantineList.Item] {
+        try await connection.query("""
+            SELECT id, quarantined_at, reason, detail, partner, envelope_id, kafka_partition, kafka_offset FROM quarantine
+            WHERE case_reference = \(caseNumber) ORDER BY id DESC LIMIT 100
+            """).decode((Int64, Date, String, String, String?, String?, Int, Int64).self)
+            .map { QuarantineList.Item(id: $0.0, quarantinedAt: $0.1, reason: $0.2, detail: $0.3, partner: $0.4, envelopeID: $0.5, partition: $0.6, offset: $0.7) }
+    }
+
     /// Forgets acknowledged envelopes and seen envelope ids older than `cutoff`.
     static func prune(before cutoff: Date, on connection: PostgresConnection) async throws {
         _ = try await connection.query("DELETE FROM deliveries WHERE acknowledged_at < \(cutoff)")

@@ -34,6 +34,16 @@ struct RelayWorkflow: Sendable {
         )
     }
 
+    /// Where one case's exchange stands; nil when the relay never saw it.
+    func standing(ofCase caseNumber: String) async throws -> RelayCaseStanding? {
+        try await database.withConnection { connection in
+            let exchanges = try await RelayRepository.caseStanding(caseNumber, on: connection)
+            let quarantined = try await RelayRepository.quarantine(ofCase: caseNumber, on: connection)
+            guard !exchanges.isEmpty || !quarantined.isEmpty else { return nil }
+            return RelayCaseStanding(caseNumber: caseNumber, exchanges: exchanges, quarantined: quarantined)
+        }
+    }
+
     func quarantine(limit: Int, partner: String?) async throws -> [QuarantineList.Item] {
         try await database.withConnection { try await RelayRepository.quarantine(limit: limit, partner: partner, on: $0) }
     }

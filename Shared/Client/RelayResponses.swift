@@ -97,3 +97,75 @@ public struct QuarantineList: Codable, Sendable, Equatable {
         self.items = items
     }
 }
+
+/// 跨省通办: where one case's exchange with partner regions stands (`GET /relay/cases/{number}`),
+/// for the operator: a handed-in case waiting for its materials says so here, with what came and
+/// what was set aside.
+public struct RelayCaseStanding: Codable, Sendable, Equatable {
+    public enum State: String, Codable, Sendable, CaseIterable {
+        /// Handed in: some material is not whole yet; approval has not been given the case.
+        case waitingForMaterials = "waiting-for-materials"
+        /// Handed in and given to approval with every material.
+        case released
+        /// Handed in, then withdrawn by the origin.
+        case withdrawn
+        /// Handed out to the partner.
+        case handedOver = "handed-over"
+        /// Handed out, then stopped by a withdrawal before anything went.
+        case stopped
+    }
+
+    /// One material the exchange lists, and how much of it is here.
+    public struct Material: Codable, Sendable, Equatable {
+        public var code: String
+        public var sha256: String
+        public var size: Int
+        /// Pieces held of `pieces` (0 before the first comes; both 0 for one handed out and not yet whole here).
+        public var piecesHeld: Int
+        public var pieces: Int
+        public var whole: Bool
+
+        public init(code: String, sha256: String, size: Int, piecesHeld: Int, pieces: Int, whole: Bool) {
+            self.code = code
+            self.sha256 = sha256
+            self.size = size
+            self.piecesHeld = piecesHeld
+            self.pieces = pieces
+            self.whole = whole
+        }
+    }
+
+    /// One partner's side of the case.
+    public struct Exchange: Codable, Sendable, Equatable {
+        public var partner: String
+        public var direction: Direction
+        public var state: State
+        public var materials: [Material]
+        /// Envelopes of the case for the partner not yet acknowledged by its receipt.
+        public var undelivered: Int
+
+        public init(partner: String, direction: Direction, state: State, materials: [Material], undelivered: Int) {
+            self.partner = partner
+            self.direction = direction
+            self.state = state
+            self.materials = materials
+            self.undelivered = undelivered
+        }
+    }
+
+    public enum Direction: String, Codable, Sendable, CaseIterable {
+        case handedIn = "handed-in"
+        case handedOut = "handed-out"
+    }
+
+    public var caseNumber: String
+    public var exchanges: [Exchange]
+    /// The case's envelopes that were set aside, latest first.
+    public var quarantined: [QuarantineList.Item]
+
+    public init(caseNumber: String, exchanges: [Exchange], quarantined: [QuarantineList.Item]) {
+        self.caseNumber = caseNumber
+        self.exchanges = exchanges
+        self.quarantined = quarantined
+    }
+}

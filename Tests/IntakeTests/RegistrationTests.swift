@@ -4,6 +4,7 @@ import HTTPTypes
 import HummingbirdTesting
 @testable import Intake
 import Messaging
+import Postgres
 import ServiceKit
 import ServiceTestSupport
 import Testing
@@ -233,6 +234,23 @@ struct ValidationTests {
             #expect(errors.map(\.field) == ["materials[0].contentBase64", "materials[1].mediaType", "materials[2].code"])
             #expect(errors[0].problem.contains("at most 1024"))
             #expect(try await intake.storedRows().values.allSatisfy { $0 == 0 })
+        }
+    }
+
+    @Test("materials that together pass the case limit (TONGBAN_MAX_CASE_MATERIAL_BYTES) are refused before anything is stored or sent to a partner")
+    func caseLimit() async throws {
+        try await IntakeFixture.run(environment: ["TONGBAN_MAX_CASE_MATERIAL_BYTES": "1000"]) { intake in
+            var application = ApplicationRequest.make(matter: "eia-registration-filing", materials: Self.material)
+            for index in application.materials.indices {
+                application.materials[index] = .document(application.materials[index].code, content: Data(repeating: 0x25, count: 600))
+            }
+            let response = try await intake.apply(application)
+            #expect(response.status == .badRequest)
+            let error = try #require(response.problem?.errors?.first)
+            #expect(error.field == "materials")
+            #expect(error.problem.contains("at most 1000"), "\(error.problem)")
+            #expect(try await intake.storedRows().values.allSatisfy { $0 == 0 })
+            #expect(try await intake.runtime.database.query("SELECT 1 FROM outbox").count == 0)
         }
     }
 

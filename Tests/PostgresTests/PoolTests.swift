@@ -36,22 +36,20 @@ struct PoolTests {
     func acquireTimeout() async throws {
         let client = TestDatabase.client(maximumConnections: 1, acquireTimeout: .milliseconds(300))
         defer { client.close() }
-        let holder = Task {
-            try await client.withConnection { connection in
-                _ = try await connection.query("SELECT pg_sleep(5)")
-            }
-        }
-        try await Task.sleep(for: .milliseconds(300))  // let the holder take the only connection
+        // The holder takes the only connection and keeps it until told: no timer decides who has
+        // it (a 300 ms head start once lost to a loaded machine, and the query took the connection).
+        let holding = ConnectionHolder(client)
+        try await holding.taken()
         let clock = ContinuousClock()
         let started = clock.now
-        // The holder keeps the only connection for 5 s: a .poolTimeout at all means the task gave up
-        // before the connection came back, and it waited its acquire timeout first. No wall-clock
-        // upper bound: on a shared machine that would measure the machine, not the pool.
+        // A .poolTimeout at all means the task gave up while the connection was held, and it waited
+        // its acquire timeout first. No wall-clock upper bound: on a shared machine that would
+        // measure the machine, not the pool.
         let error = try await #require(throws: PostgresError.self) { try await client.query("SELECT 1") }
         #expect(error.code == .poolTimeout)
         #expect(clock.now - started >= .milliseconds(300))
 
-        try await holder.value
+        try await holding.release()
         #expect(try await client.query("SELECT 1").decode(Int32.self) == [1])
     }
 
@@ -59,19 +57,15 @@ struct PoolTests {
     func cancelledWhileWaiting() async throws {
         let client = TestDatabase.client(maximumConnections: 1, acquireTimeout: .seconds(30))
         defer { client.close() }
-        let holder = Task {
-            try await client.withConnection { connection in
-                _ = try await connection.query("SELECT pg_sleep(1.5)")
-            }
-        }
-        try await Task.sleep(for: .milliseconds(300))
+        let holding = ConnectionHolder(client)
+        try await holding.taken()
         let waiter = Task { try await client.query("SELECT 1") }
         try await Task.sleep(for: .milliseconds(100))
         waiter.cancel()
         let result = await waiter.result
         let error = try #require(throws: PostgresError.self) { try result.get() }
         #expect(error.code == .cancelled)
-        try await holder.value
+        try await holding.release()
     }
 
     @Test("after close, the client refuses work with .poolClosed")
@@ -108,5 +102,39 @@ struct PoolTests {
         let error = try await #require(throws: PostgresError.self) { try await client.query("SELECT 1") }
         #expect(error.code == .connectionFailed)
         #expect(!String(reflecting: error).contains("not-the-password-1234"))
+    }
+}
+
+/// Holds a client's connection from when it has it until `release()`: the tests wait on these
+/// conditions, never on a timer.
+private final class ConnectionHolder: Sendable {
+    let task: Task<Void, any Error>
+    let took: AsyncStream<Void>
+    let releasing: AsyncStream<Void>.Continuation
+
+    init(_ client: PostgresClient) {
+        let (took, tookIt) = AsyncStream<Void>.makeStream()
+        let (released, releasing) = AsyncStream<Void>.makeStream()
+        self.took = took
+        self.releasing = releasing
+        task = Task {
+            defer { tookIt.finish() }
+            try await client.withConnection { connection in
+                _ = try await connection.query("SELECT 1")
+                tookIt.yield()
+                for await _ in released {}
+            }
+        }
+    }
+
+    /// Returns once the connection is held, or throws what kept the holder from taking it.
+    func taken() async throws {
+        for await _ in took { return }
+        try await task.value
+    }
+
+    func release() async throws {
+        releasing.finish()
+        try await task.value
     }
 }

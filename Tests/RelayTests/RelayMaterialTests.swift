@@ -11,6 +11,7 @@ import ServiceTestSupport
 import Signing
 import TestSupport
 import Testing
+import TongbanClient
 
 /// 跨省通办 carries the whole case: the materials of a partner's part go with it, in pieces that
 /// fit the partner's inbox, and the partner's approval gets the case only once every material is
@@ -104,7 +105,7 @@ struct RelayMaterialTests {
         let regions = try await TwoRegions()
         let b = regions.b
         let relayB = try await regions.relay(.b)
-        try await relayB.app.test(.live) { _ in
+        try await relayB.app.test(.live) { client in
             let number = Samples.caseNumber(TwoRegions.regionA)
             let drawing = Material("site-plan", bytes: 3000)
             let pieces = drawing.pieces(number, pieceBytes: 1024)
@@ -146,6 +147,15 @@ struct RelayMaterialTests {
             #expect(try await count("SELECT count(*) FROM material_chunks WHERE case_number = \(number)", in: relayB.runtime) == 2)
             #expect(try await count("SELECT count(*) FROM cases_handed_in WHERE case_number = \(number) AND released_at IS NULL", in: relayB.runtime) == 1)
             #expect(try await count("SELECT count(*) FROM outbox WHERE event_key = \(number) AND topic <> \(b.topic(.relayInbox).name)", in: relayB.runtime) == 0)
+            // The operator sees why: the case waits, two pieces of three are here, and what was set aside.
+            let admin = try await b.token(Principal(subject: "ops-1", role: .admin))
+            let answer = try await client.execute(uri: "/relay/cases/\(number)", method: .get, headers: [.authorization: "Bearer \(admin)"])
+            #expect(answer.status == .ok)
+            let standing = try Envelope.decoder.decode(RelayCaseStanding.self, from: Data(answer.body.readableBytesView))
+            #expect(standing.exchanges.map(\.state) == [.waitingForMaterials])
+            #expect(standing.exchanges.first?.materials == [.init(code: drawing.code, sha256: drawing.sha256, size: 3000, piecesHeld: 2, pieces: 3, whole: false)])
+            #expect(standing.quarantined.map(\.reason) == reasons.reversed())
+            #expect(try await client.execute(uri: "/relay/cases/\(Samples.caseNumber(TwoRegions.regionA))", method: .get, headers: [.authorization: "Bearer \(admin)"]).status == .notFound)
 
             // A sends the true last piece (its retransmission): the case is released, once, whole.
             try await regions.deliver(try envelope(4, pieces[2]), to: .b, kafkaKey: number)
@@ -221,13 +231,7 @@ struct RelayWithdrawalTests {
     func withdrawalRaces() async throws {
         let regions = try await TwoRegions()
         // A's relay migrated and not running: no delivery loop takes a case meanwhile.
-        let relayA = try await regions.relay(.a)
-        let settings = try RelaySettings(environment: EnvironmentVariables(regions.relayEnvironment(.a)), homeRegion: TwoRegions.regionA)
-        let handler = HomeEventHandler(homeRegion: TwoRegions.regionA, partners: settings.partners, logger: regions.a.logger)
-        func apply(_ payload: some Encodable, as topic: Topic, key: String) async throws {
-            let event = try Envelope(source: "/tongban/130100/intake", type: topic.eventType, key: key, payload: payload)
-            try await relayA.runtime.database.withTransaction { try await handler.apply(event, on: $0) }
-        }
+        let relayA = try await regions.homeEvents(.a)
         func deliveries(_ number: String) async throws -> [String] {
             try await relayA.runtime.database.query("SELECT kind FROM deliveries WHERE case_reference = \(number) ORDER BY sequence").decode(String.self)
         }
@@ -235,24 +239,24 @@ struct RelayWithdrawalTests {
 
         // The withdrawal came first: the hand-over never goes.
         let first = Samples.caseNumber(TwoRegions.regionA)
-        try await apply(CaseWithdrawn(caseNumber: first, reason: nil, withdrawnAt: Date()), as: .caseWithdrawn, key: first)
-        try await apply(Samples.submitted(first, region: TwoRegions.regionA, matters: matters), as: .caseSubmitted, key: first)
+        try await relayA.apply(CaseWithdrawn(caseNumber: first, reason: nil, withdrawnAt: Date()), as: .caseWithdrawn, key: first)
+        try await relayA.apply(Samples.submitted(first, region: TwoRegions.regionA, matters: matters), as: .caseSubmitted, key: first)
         #expect(try await deliveries(first).isEmpty)
 
         // Handed over, not sent yet: the withdrawal stops it, and nothing goes.
         let second = Samples.caseNumber(TwoRegions.regionA)
-        try await apply(Samples.submitted(second, region: TwoRegions.regionA, matters: matters), as: .caseSubmitted, key: second)
+        try await relayA.apply(Samples.submitted(second, region: TwoRegions.regionA, matters: matters), as: .caseSubmitted, key: second)
         #expect(try await deliveries(second) == ["case-handed-over"])
-        try await apply(CaseWithdrawn(caseNumber: second, reason: nil, withdrawnAt: Date()), as: .caseWithdrawn, key: second)
+        try await relayA.apply(CaseWithdrawn(caseNumber: second, reason: nil, withdrawnAt: Date()), as: .caseWithdrawn, key: second)
         #expect(try await deliveries(second).isEmpty)
         #expect(try await count("SELECT count(*) FROM cases_handed_out WHERE case_number = \(second) AND stopped_at IS NOT NULL", in: relayA.runtime) == 1)
 
         // Sent already: the partner is told, after the hand-over.
         let third = Samples.caseNumber(TwoRegions.regionA)
-        try await apply(Samples.submitted(third, region: TwoRegions.regionA, matters: matters), as: .caseSubmitted, key: third)
+        try await relayA.apply(Samples.submitted(third, region: TwoRegions.regionA, matters: matters), as: .caseSubmitted, key: third)
         let id = try #require(try await relayA.runtime.database.query("SELECT id FROM deliveries WHERE case_reference = \(third)").decode(Int64.self).first)
         try await relayA.runtime.database.withConnection { try await RelayRepository.markTransmitted(id, as: "e-1", nextAttemptIn: 30, on: $0) }
-        try await apply(CaseWithdrawn(caseNumber: third, reason: nil, withdrawnAt: Date()), as: .caseWithdrawn, key: third)
+        try await relayA.apply(CaseWithdrawn(caseNumber: third, reason: nil, withdrawnAt: Date()), as: .caseWithdrawn, key: third)
         #expect(try await deliveries(third) == ["case-handed-over", "case-withdrawn"])
     }
 
@@ -288,5 +292,44 @@ struct RelayWithdrawalTests {
             #expect(try await count("SELECT count(*) FROM outbox WHERE event_key = \(number) AND topic = \(b.topic(.caseReceived).name)", in: relayB.runtime) == 0)
             #expect(try await count("SELECT count(*) FROM cases_handed_in WHERE case_number = \(number) AND withdrawn_at IS NOT NULL AND released_at IS NULL", in: relayB.runtime) == 1)
         }
+    }
+}
+
+extension RelayMaterialTests {
+    @Test("materials supplied later go to the partner that needs them (owed under 容缺) or asked for them (补正), listed in a signed materials-supplemented with only that partner's answers, their pieces after it")
+    func supplementsForward() async throws {
+        let regions = try await TwoRegions()
+        let relayA = try await regions.homeEvents(.a)
+        let number = Samples.caseNumber(TwoRegions.regionA)
+        let away = Samples.matter("370100-WA-001", region: TwoRegions.regionB, department: "water", materials: ["water-application"])
+        let home = Samples.matter("130100-SC-001", region: TwoRegions.regionA, materials: ["health-certificate"])
+        let owed = CaseSubmitted.Deficiency(matterCode: away.code, materialCode: "water-report", name: "水资源论证报告", dueBy: "2026-12-04")
+        var submitted = Samples.submitted(number, region: TwoRegions.regionA, matters: [home, away], deficiencies: [owed])
+        submitted.materials = []
+        try await relayA.apply(submitted, as: .caseSubmitted, key: number)
+        // B's officer asked for the lease (its status envelope was taken).
+        try await relayA.runtime.database.withConnection {
+            try await RelayRepository.recordPartnerRequest("b-request-1", of: number, by: TwoRegions.regionB, materialCodes: ["lease-contract"], at: Date(), on: $0)
+        }
+
+        let report = RelayMaterialTests.Material("water-report", bytes: 5000)
+        let lease = RelayMaterialTests.Material("lease-contract", bytes: 700)
+        let certificate = RelayMaterialTests.Material("health-certificate", bytes: 600)
+        let supplied = MaterialsSupplemented(caseNumber: number, materials: [report, lease, certificate].map { $0.reference(number) },
+                                             answers: ["b-request-1", "a-request-7"], supplementedAt: Date())
+        try await relayA.apply(supplied, as: .materialsSupplemented, key: number)
+        for piece in report.pieces(number) + lease.pieces(number) + certificate.pieces(number) {
+            try await relayA.apply(piece, as: .materialChunk, key: number)
+        }
+
+        let rows = try await relayA.runtime.database.query("""
+            SELECT kind, payload FROM deliveries WHERE partner = '370100' AND case_reference = \(number) ORDER BY sequence
+            """).decode((String, Data).self)
+        #expect(rows.map(\.0) == ["case-handed-over", "materials-supplemented", "material-chunk", "material-chunk"])
+        let sent = try Envelope.decoder.decode(MaterialsSupplemented.self, from: rows[1].1)
+        #expect(sent.materials.map(\.code) == ["water-report", "lease-contract"])
+        #expect(sent.answers == ["b-request-1"])
+        let pieces = try rows.dropFirst(2).map { try Envelope.decoder.decode(MaterialChunk.self, from: $0.1) }
+        #expect(Set(pieces.map(\.sha256)) == [report.sha256, lease.sha256])
     }
 }

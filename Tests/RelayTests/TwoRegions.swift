@@ -96,6 +96,24 @@ final class TwoRegions: Sendable {
         return (runtime, try await buildApplication(runtime: runtime, relay: configuration))
     }
 
+    /// One side's HomeEventHandler over its relay's migrated schema, the relay not running: events
+    /// applied by hand, and no delivery loop takes a case meanwhile.
+    struct HomeEvents {
+        let runtime: ServiceRuntime
+        let handler: HomeEventHandler
+
+        func apply(_ payload: some Encodable, as topic: Topic, key: String) async throws {
+            let event = try Envelope(source: "/tongban/test/intake", type: topic.eventType, key: key, payload: payload)
+            try await runtime.database.withTransaction { try await handler.apply(event, on: $0) }
+        }
+    }
+
+    func homeEvents(_ side: Side) async throws -> HomeEvents {
+        let relay = try await relay(side)
+        let settings = try RelaySettings(environment: EnvironmentVariables(relayEnvironment(side)), homeRegion: region(side).region)
+        return HomeEvents(runtime: relay.runtime, handler: HomeEventHandler(homeRegion: region(side).region, partners: settings.partners, logger: region(side).logger))
+    }
+
     // MARK: Partners' envelopes, made by hand
 
     /// An envelope as `from`'s relay would sign it (or a forger, with another key).
