@@ -122,6 +122,7 @@ public func buildServiceApplication(
     let router = Router(context: TongbanRequestContext.self)
     router.add(middleware: RequestLoggingMiddleware(metrics: runtime.metrics))
     router.add(middleware: ProblemMiddleware())
+    router.add(middleware: TextAtTheEdgeMiddleware())
     router.add(middleware: AuthenticationMiddleware(verifier: runtime.tokenVerifier))
 
     HealthController(service: configuration.service).addRoutes(to: router)

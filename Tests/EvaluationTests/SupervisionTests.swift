@@ -1,4 +1,5 @@
 @testable import Evaluation
+import Domain
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -59,6 +60,10 @@ struct SupervisionTests {
             // Every instance serves the same view.
             let last = fixture.clients.indices.last!
             let fromLast = try await fixture.get("/supervision/alerts?department=market-regulation", as: EvaluationFixture.supervisor, on: last)
+            // A NUL in the query once reached PostgreSQL (SQLSTATE 22021) and came back as a 500.
+            let nul = try await fixture.get("/supervision/alerts?department=market%00regulation", as: EvaluationFixture.supervisor, on: last)
+            #expect(nul.status == .badRequest)
+            #expect(nul.problem?.errors?.first?.field == "department")
             #expect(try fromLast.decode(AlertList.self).alerts.count == 3)
         }
     }

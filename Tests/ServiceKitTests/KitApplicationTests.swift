@@ -30,6 +30,33 @@ struct KitApplicationTests {
         }
     }
 
+    @Test("text from outside is checked before any route: a control character, bytes that are not UTF-8 or an over-long value in the query or the path is a 400 naming the field")
+    func textAtTheEdge() async throws {
+        let kit = KitApplication()
+        let officer = try await kit.token(KitApplication.officer)
+        let long = String(repeating: "a", count: 513)
+        try await kit.build().test(.router) { client in
+            for (uri, field, problem) in [
+                ("/healthz?department=%00", "department", "U+0000"),
+                ("/healthz?department=market%0Aregulation", "department", "U+000A"),
+                ("/healthz?department=%FF", "department", "UTF-8"),
+                ("/healthz?department=\(long)", "department", "at most 512"),
+                ("/departments/market%00regulation/tasks/t-1/decision", "path", "U+0000"),
+            ] {
+                try await client.execute(uri: uri, method: uri.hasPrefix("/departments") ? .post : .get, headers: bearer(officer), body: ByteBuffer(string: Self.decision)) { response in
+                    #expect(response.status == .badRequest, "\(uri)")
+                    #expect(response.problem?.type == "urn:tongban:problem:validation", "\(uri)")
+                    #expect(response.problem?.errors?.first?.field == field, "\(uri)")
+                    #expect(response.problem?.errors?.first?.problem.contains(problem) == true, "\(uri): \(response.problem?.errors ?? [])")
+                }
+            }
+            // Ordinary text, percent-encoded Chinese included, passes.
+            try await client.execute(uri: "/healthz?department=%E5%B8%82%E5%9C%BA%E7%9B%91%E7%AE%A1&light=red", method: .get) { response in
+                #expect(response.status == .ok)
+            }
+        }
+    }
+
     @Test("the wrong role: 403")
     func wrongRole() async throws {
         let kit = KitApplication()
