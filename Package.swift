@@ -121,7 +121,7 @@ let package = Package(
         ),
         .target(
             name: "Messaging",
-            dependencies: ["Kafka", "Postgres", "Plumbing", logging, metrics, lifecycle, .product(name: "Yams", package: "Yams")],
+            dependencies: ["Kafka", "Postgres", "Plumbing", "Signing", logging, metrics, lifecycle, .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")],
             path: "Shared/Messaging",
             swiftSettings: strict
         ),
@@ -144,7 +144,7 @@ let package = Package(
             "Signing", "Messaging", "MessageLog", "Postgres", "Kafka", "Domain", metrics,
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        service("Approval", dependencies: ["Signing", .product(name: "Crypto", package: "swift-crypto")]),
+        service("Approval"),
         service("Seal", dependencies: [
             "Signing", "Messaging", "Postgres", "Kafka", "Domain", "CQREncode", "CZlib", metrics,
             .product(name: "Crypto", package: "swift-crypto"),

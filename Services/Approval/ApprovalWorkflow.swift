@@ -1,4 +1,3 @@
-import Crypto
 import Domain
 import Foundation
 import HTTPTypes
@@ -6,7 +5,6 @@ import Logging
 import Messaging
 import Postgres
 import ServiceKit
-import Signing
 import TongbanClient
 
 /// Every change approval makes, each in one transaction with the events it causes (outbox): tasks
@@ -96,19 +94,7 @@ struct ApprovalWorkflow: Sendable {
     /// A piece of a material of a case a partner region handed over (the relay checked the whole
     /// material against the digest the partner signed); kept for the case's officers.
     func keep(_ chunk: MaterialChunk, on connection: PostgresConnection) async throws {
-        switch try await MaterialStore.place(chunk, on: connection) {
-        case .duplicate:
-            return
-        case .outOfOrder(let expected):
-            throw PermanentEventFailure("case \(chunk.caseNumber): piece \(chunk.index) of material \(chunk.sha256) came before piece \(expected)")
-        case .inconsistent(let reason):
-            throw PermanentEventFailure("case \(chunk.caseNumber), material \(chunk.sha256): \(reason)")
-        case .next(let completing):
-            if let content = completing, SHA256.hash(data: content).hexadecimal != chunk.sha256 {
-                throw PermanentEventFailure("case \(chunk.caseNumber): the pieces of material \(chunk.sha256) do not match its SHA-256")
-            }
-            try await MaterialStore.keep(chunk, on: connection)
-        }
+        try await MaterialStore.take(chunk, on: connection)
     }
 
     /// The content of a material of a handed-in case, for an officer of one of its tasks: nil

@@ -1,12 +1,9 @@
-import Crypto
 import Domain
 import Foundation
-import HTTPTypes
 import Hummingbird
 import Messaging
 import Postgres
 import ServiceKit
-import Signing
 import TongbanClient
 
 /// The officers' HTTP API (Docs/openapi.yaml, approval): their department's tasks, claiming, 补正,
@@ -77,11 +74,7 @@ struct TaskController {
         guard let content else {
             throw Problem.conflict("The material is still on its way from the relay; it is complete in this region shortly.")
         }
-        return Response.body(content, status: .ok, contentType: reference.mediaType, headers: [
-            .eTag: "\"\(reference.sha256)\"",
-            .cacheControl: "private, no-store",
-            HTTPField.Name("Repr-Digest")!: "sha-256=:\((Data(hexadecimal: reference.sha256) ?? Data()).base64EncodedString()):",
-        ])
+        return Response.material(content, mediaType: reference.mediaType, sha256: reference.sha256)
     }
 
     @Sendable func claim(_ request: Request, context: TongbanRequestContext) async throws -> Encoded<TongbanClient.DepartmentTask> {

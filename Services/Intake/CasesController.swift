@@ -17,8 +17,6 @@ struct CasesController: Sendable {
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
     static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
     /// RFC 5987 attr-chars: everything else in a file name is percent-encoded UTF-8.
-    static let fileNameCharacters = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~")
-
     var homeRegion: DivisionCode { workflow.homeRegion }
     var settings: IntakeSettings { workflow.settings }
 
@@ -173,15 +171,7 @@ struct CasesController: Sendable {
         guard let id = UUID(uuidString: try context.parameters.require("id")),
               let material = try await workflow.material(caseNumber: number, id: id)
         else { throw Problem.notFound("No such material in this case.") }
-        var headers: HTTPFields = [
-            .eTag: "\"\(material.sha256)\"",
-            .cacheControl: "private, no-store",
-            HTTPField.Name("Repr-Digest")!: "sha-256=:\((Data(hexadecimal: material.sha256) ?? Data()).base64EncodedString()):",
-        ]
-        if let fileName = material.fileName {
-            headers[.contentDisposition] = "inline; filename*=UTF-8''\(fileName.addingPercentEncoding(withAllowedCharacters: Self.fileNameCharacters) ?? material.code)"
-        }
-        return Response.body(material.content, status: .ok, contentType: material.mediaType, headers: headers)
+        return Response.material(material.content, mediaType: material.mediaType, sha256: material.sha256, fileName: material.fileName, fallbackName: material.code)
     }
 
     // MARK: POST /cases/{number}/supplements

@@ -141,22 +141,9 @@ struct HomeEventHandler: Sendable {
     /// to every partner whose part of the case lists it.
     func forward(_ chunk: MaterialChunk, on connection: PostgresConnection) async throws {
         try await RelayRepository.lockCase(chunk.caseNumber, on: connection)
-        switch try await MaterialStore.place(chunk, on: connection) {
-        case .duplicate:
-            return
-        case .outOfOrder(let expected):
-            throw PermanentEventFailure("case \(chunk.caseNumber): piece \(chunk.index) of material \(chunk.sha256) came before piece \(expected)")
-        case .inconsistent(let reason):
-            throw PermanentEventFailure("case \(chunk.caseNumber), material \(chunk.sha256): \(reason)")
-        case .next(let completing):
-            if let content = completing, SHA256.hash(data: content).hexadecimal != chunk.sha256 {
-                throw PermanentEventFailure("case \(chunk.caseNumber): the pieces of material \(chunk.sha256) do not match its SHA-256")
-            }
-            try await MaterialStore.keep(chunk, on: connection)
-            guard let content = completing else { return }
-            for partner in try await RelayRepository.partnersListing(chunk.sha256, of: chunk.caseNumber, on: connection) {
-                try await send(content, sha256: chunk.sha256, of: chunk.caseNumber, to: partner, on: connection)
-            }
+        guard let content = try await MaterialStore.take(chunk, on: connection) else { return }
+        for partner in try await RelayRepository.partnersListing(chunk.sha256, of: chunk.caseNumber, on: connection) {
+            try await send(content, sha256: chunk.sha256, of: chunk.caseNumber, to: partner, on: connection)
         }
     }
 

@@ -1,5 +1,7 @@
+import Crypto
 public import Foundation
 public import Postgres
+import Signing
 
 /// One piece of a material's content on its way across Kafka (跨省通办: documents travel with the
 /// case): intake → its relay, relay → the partner's relay (inside a signed `material-chunk`
@@ -125,6 +127,28 @@ public enum MaterialStore {
             INSERT INTO material_chunks (case_number, sha256, chunk_index, chunk_count, content)
             VALUES (\(chunk.caseNumber), \(chunk.sha256), \(chunk.index), \(chunk.count), \(chunk.data))
             """)
+    }
+
+    /// Takes a piece that another service of this region sent (intake to the relay, the relay to
+    /// approval): a piece held already is a redelivery and changes nothing; one out of order, or
+    /// pieces that do not make up their SHA-256, can never be taken (the event's dead letter).
+    /// Returns the whole material when this piece completed it.
+    @discardableResult
+    public static func take(_ chunk: MaterialChunk, on connection: PostgresConnection) async throws -> Data? {
+        switch try await place(chunk, on: connection) {
+        case .duplicate:
+            return nil
+        case .outOfOrder(let expected):
+            throw PermanentEventFailure("case \(chunk.caseNumber): piece \(chunk.index) of material \(chunk.sha256) came before piece \(expected)")
+        case .inconsistent(let reason):
+            throw PermanentEventFailure("case \(chunk.caseNumber), material \(chunk.sha256): \(reason)")
+        case .next(let completing):
+            if let content = completing, SHA256.hash(data: content).hexadecimal != chunk.sha256 {
+                throw PermanentEventFailure("case \(chunk.caseNumber): the pieces of material \(chunk.sha256) do not match its SHA-256")
+            }
+            try await keep(chunk, on: connection)
+            return completing
+        }
     }
 
     /// A complete material's content; nil while pieces are missing (unless not `whole`: then

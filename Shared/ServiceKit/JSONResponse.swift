@@ -3,6 +3,7 @@ public import HTTPTypes
 public import Hummingbird
 import Messaging
 import NIOCore
+import Signing
 
 /// Tongban's one JSON policy for HTTP, the same as its events': `Envelope.encoder` (instants in
 /// RFC 3339, UTC, with milliseconds; keys sorted, so equal values are equal bytes) and
@@ -21,6 +22,26 @@ extension Response {
         fields[.contentType] = contentType
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
+}
+
+extension Response {
+    /// An applicant's material as handed in (intake's, or a partner's in approval): its bytes in its
+    /// media type, its SHA-256 as `ETag` and `Repr-Digest` (RFC 9530), never cached, and its file
+    /// name when it had one (RFC 6266, percent-encoded; `fallbackName` when it does not encode).
+    public static func material(_ content: Data, mediaType: String, sha256: String, fileName: String? = nil, fallbackName: String = "material") -> Response {
+        var headers: HTTPFields = [
+            .eTag: "\"\(sha256)\"",
+            .cacheControl: "private, no-store",
+            HTTPField.Name("Repr-Digest")!: "sha-256=:\((Data(hexadecimal: sha256) ?? Data()).base64EncodedString()):",
+        ]
+        if let fileName {
+            headers[.contentDisposition] = "inline; filename*=UTF-8''\(fileName.addingPercentEncoding(withAllowedCharacters: fileNameCharacters) ?? fallbackName)"
+        }
+        return body(content, status: .ok, contentType: mediaType, headers: headers)
+    }
+
+    /// RFC 5987's attr-char: what a file name may keep unencoded.
+    static let fileNameCharacters = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~")
 }
 
 /// Renders what a route returns as `Response.json` does: Hummingbird's own JSON encoder would
