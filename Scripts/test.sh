@@ -49,7 +49,9 @@ phase() {
   # Every run starts from an empty cluster and broker: nothing a previous run left can make a test pass.
   infra_stop
   rm -rf "$PROFILE_DIR"
-  infra_start
+  # Inside `( … ) || true` errexit is off: without the explicit exit, a PostgreSQL that could not start
+  # (its port held by another clone's cluster) gave a hundred connection failures instead of one cause.
+  phase infra infra_start || exit 1
 
   phase build swift build --build-tests || exit 1
   TONGBAN_BIN_DIR="$(swift build --show-bin-path)"

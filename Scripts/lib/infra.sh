@@ -42,6 +42,20 @@ as_pg_user() {
   fi
 }
 
+# port_taken PORT: something (a previous run's cluster, another clone's broker) already listens there.
+# Starting beside it would fail for PostgreSQL and, for Tansu, silently talk to the other broker.
+port_taken() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# refuse_taken_port NAME PORT VARIABLE: says who holds the port and how to choose another; fails.
+refuse_taken_port() {
+  infra_say "cannot start $1: 127.0.0.1:$2 is already in use by another process"
+  if command -v ss >/dev/null; then ss -ltnpH "sport = :$2" >&2 || true; fi
+  infra_say "stop that process, or choose another port with $3"
+  return 1
+}
+
 pg_running() {
   [ -f "$PG_DATA/PG_VERSION" ] && as_pg_user "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1
 }
@@ -71,6 +85,7 @@ EOF
   if pg_running; then
     infra_say "PostgreSQL already running on 127.0.0.1:$PG_PORT"
   else
+    if port_taken "$PG_PORT"; then refuse_taken_port PostgreSQL "$PG_PORT" TONGBAN_PG_PORT; return 1; fi
     as_pg_user mkdir -p "$PG_SOCKET_DIR"
     # pg_ctl puts the postmaster in a session of its own, so a Ctrl-C in the terminal reaches the
     # services and not the database under them; the scripts stop the database after the services.
@@ -113,6 +128,7 @@ tansu_start() {
     infra_say "Tansu already running on 127.0.0.1:$KAFKA_PORT"
     return 0
   fi
+  if port_taken "$KAFKA_PORT"; then refuse_taken_port Tansu "$KAFKA_PORT" TONGBAN_KAFKA_PORT; return 1; fi
   # A session of its own, like the postmaster: Ctrl-C stops the services first, then the scripts stop Tansu.
   setsid "$TANSU_BIN" broker \
     --listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
@@ -148,9 +164,9 @@ wait_for() {
   return 1
 }
 
+# `&&`, not two lines: callers run this where errexit is off (a function called beside `||`).
 infra_start() {
-  postgres_start
-  tansu_start
+  postgres_start && tansu_start
 }
 
 infra_stop() {

@@ -6,7 +6,7 @@
 # every phase the command runs passed. A reader of a CI log finds a flake here without scrolling.
 set -uo pipefail
 logs="$1"
-expected=(build parallel alone faults)
+expected=(infra build parallel alone faults)
 
 declare -A status seconds
 while read -r name code took; do

@@ -125,14 +125,7 @@ struct HomeEventHandler: Sendable {
                 continue
             }
             try await RelayRepository.enqueue(to: region, caseReference: submitted.caseNumber, kind: .caseHandedOver, payload: Envelope.encode(part), on: connection)
-            // Materials whose pieces all came before the hand-over follow it now; the others
-            // follow when their last piece comes (`forward`).
-            let whole = try await MaterialStore.complete(caseNumber: submitted.caseNumber, on: connection)
-            for sha256 in digests where whole.contains(sha256) {
-                if let content = try await MaterialStore.content(caseNumber: submitted.caseNumber, sha256: sha256, on: connection) {
-                    try await send(content, sha256: sha256, of: submitted.caseNumber, to: region, on: connection)
-                }
-            }
+            try await sendWhole(digests, of: submitted.caseNumber, to: region, on: connection)
             logger.info("case handed over", metadata: ["relay.partner": "\(region)", "relay.matters": "\(matters.count)", "relay.materials": "\(digests.count)"])
         }
     }
@@ -152,7 +145,6 @@ struct HomeEventHandler: Sendable {
     /// (with the answers that are its own), their pieces after it.
     func forward(_ supplement: MaterialsSupplemented, on connection: PostgresConnection) async throws {
         try await RelayRepository.lockCase(supplement.caseNumber, on: connection)
-        let whole = try await MaterialStore.complete(caseNumber: supplement.caseNumber, on: connection)
         for partner in try await RelayRepository.partnersHandedOut(supplement.caseNumber, on: connection) {
             let requests = try await RelayRepository.partnerRequests(of: supplement.caseNumber, by: partner, on: connection)
             let answers = supplement.answers.filter { requests[$0] != nil }
@@ -167,14 +159,20 @@ struct HomeEventHandler: Sendable {
             let digests = Array(Set(part.materials.map(\.sha256)).subtracting(sent)).sorted()
             try await RelayRepository.addMaterials(digests, of: supplement.caseNumber, for: partner, on: connection)
             try await RelayRepository.enqueue(to: partner, caseReference: supplement.caseNumber, kind: .materialsSupplemented, payload: Envelope.encode(part), on: connection)
-            for sha256 in digests where whole.contains(sha256) {
-                if let content = try await MaterialStore.content(caseNumber: supplement.caseNumber, sha256: sha256, on: connection) {
-                    try await send(content, sha256: sha256, of: supplement.caseNumber, to: partner, on: connection)
-                }
-            }
+            try await sendWhole(digests, of: supplement.caseNumber, to: partner, on: connection)
             var logger = logger
             logger[metadataKey: "case.number"] = "\(supplement.caseNumber)"
             logger.info("supplied materials sent to a partner", metadata: ["relay.partner": "\(partner)", "relay.materials": "\(digests.count)", "relay.answers": "\(answers.count)"])
+        }
+    }
+
+    /// Queues those of `digests` whose pieces all came already; the others go when their last
+    /// piece comes (`forward`).
+    func sendWhole(_ digests: [String], of caseNumber: String, to partner: String, on connection: PostgresConnection) async throws {
+        for sha256 in digests {
+            if let content = try await MaterialStore.content(caseNumber: caseNumber, sha256: sha256, on: connection) {
+                try await send(content, sha256: sha256, of: caseNumber, to: partner, on: connection)
+            }
         }
     }
 

@@ -266,14 +266,14 @@ final class PartnerEnvelopeHandler: Service, Sendable {
     /// or withdrawn meanwhile, is left alone.
     func releaseIfWhole(_ caseNumber: String, logger: Logger, on connection: PostgresConnection) async throws {
         let whole = try await MaterialStore.complete(caseNumber: caseNumber, on: connection)
-        if let waiting = try await RelayRepository.waitingCase(caseNumber, on: connection) {
+        if let submission = try await RelayRepository.waitingSubmission(caseNumber, on: connection) {
             let listed = try await RelayRepository.listedMaterials(caseNumber, on: connection)
             guard listed.isSubset(of: whole) else {
                 logger.debug("case waits for its materials", metadata: ["relay.materials_whole": "\(listed.intersection(whole).count)", "relay.materials": "\(listed.count)"])
                 return
             }
             try await publish(listed, of: caseNumber, on: connection)
-            try await Outbox.append(Envelope(source: eventSource, type: Topic.caseReceived.eventType, key: caseNumber, data: waiting.submission), to: caseReceivedTopic, on: connection)
+            try await Outbox.append(Envelope(source: eventSource, type: Topic.caseReceived.eventType, key: caseNumber, data: submission), to: caseReceivedTopic, on: connection)
             try await RelayRepository.markReleased(caseNumber, on: connection)
             logger.info("case released to approval with its materials", metadata: ["relay.materials": "\(listed.count)"])
         }

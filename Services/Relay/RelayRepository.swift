@@ -122,17 +122,11 @@ enum RelayRepository {
         return true
     }
 
-    /// A handed-in case waiting for its materials.
-    struct WaitingCase: Sendable {
-        var origin: String
-        var submission: [UInt8]
-    }
-
-    /// The handed-in case, if it still waits to be released (not released, not withdrawn).
-    static func waitingCase(_ caseNumber: String, on connection: PostgresConnection) async throws -> WaitingCase? {
+    /// The payload to release of a handed-in case that still waits (not released, not withdrawn).
+    static func waitingSubmission(_ caseNumber: String, on connection: PostgresConnection) async throws -> [UInt8]? {
         try await connection.query("""
-            SELECT origin_region, submission FROM cases_handed_in WHERE case_number = \(caseNumber) AND released_at IS NULL AND withdrawn_at IS NULL FOR UPDATE
-            """).decode((String, Data?).self).first.map { WaitingCase(origin: $0.0, submission: Array($0.1 ?? Data())) }
+            SELECT submission FROM cases_handed_in WHERE case_number = \(caseNumber) AND released_at IS NULL AND withdrawn_at IS NULL FOR UPDATE
+            """).decode(Data?.self).first.map { Array($0 ?? Data()) }
     }
 
     /// The size of a material the handed-in case lists; nil for one it does not list.
