@@ -164,8 +164,8 @@ struct ApprovalWorkflow: Sendable {
             guard let caseNumber = try await ApprovalRepository.caseNumber(ofTask: id, on: connection),
                   let approvalCase = try await ApprovalRepository.lockCase(caseNumber, on: connection),
                   let before = try await ApprovalRepository.task(id, on: connection)
-            else { throw Problem.notFound("No such task.") }
-            try officer.requireOwnDepartment(before.department)
+            else { throw Problem.notFound(Self.noTask) }
+            try officer.requireOwnDepartment(before.department, notFound: Self.noTask)
             let instant = now()
             var task = before
             let outcome: Outcome
@@ -189,8 +189,8 @@ struct ApprovalWorkflow: Sendable {
         return try await database.withConnection { connection in
             guard let task = try await ApprovalRepository.task(id, on: connection),
                   let approvalCase = try await ApprovalRepository.approvalCase(task.caseNumber, on: connection)
-            else { throw Problem.notFound("No such task.") }
-            try officer.requireOwnDepartment(task.department)
+            else { throw Problem.notFound(Self.noTask) }
+            try officer.requireOwnDepartment(task.department, notFound: Self.noTask)
             return (task, approvalCase, try await ApprovalRepository.tasks(ofCase: task.caseNumber, on: connection))
         }
     }
@@ -219,6 +219,10 @@ struct ApprovalWorkflow: Sendable {
         return task.deadlines(calendar, asOf: instant).promisedDeadline
     }
 
+    static let noTask = "No such task."
+
+    /// Officers of another region are refused before any task is looked up: the answer is the
+    /// same whether the task exists or not.
     private func requireHomeRegion(_ officer: Principal) throws {
         try officer.require([.officer])
         guard officer.region == homeRegion else {

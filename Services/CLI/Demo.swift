@@ -89,7 +89,7 @@ struct WorkingDay: Sendable {
         let restaurantCase = try await waitForCase(restaurant, applicant: .restaurant) { $0.status == .completed }
         say("completed, all licences at once under one seal (一枚印章): \(licences(restaurantCase))")
         record.completed.append(restaurant)
-        record.licencePage = restaurantCase.licences.first.map { "\(seal.baseURL.absoluteString)/licences/\($0.licenceNumber)/page" }
+        record.licenceVerification = restaurantCase.licences.first?.verificationURL
 
         // 4. 四证齐发 with a tolerated gap (容缺受理) and a supplement request (补正).
         scene("An industrial project applies for its four permits (四证齐发), owing the deed tax receipt (容缺受理)")
@@ -242,7 +242,7 @@ struct WorkingDay: Sendable {
 
             Where to look:
               the supervisors' dashboard (电子监察)   \(evaluation.baseURL.absoluteString)/dashboard#token=\(supervisor)
-              a licence page (扫码验证)               \(record.licencePage ?? "—")
+              a licence's QR code (扫码核验)          \(record.licenceVerification ?? "—")
               a case, as its applicant sees it        curl -H "Authorization: Bearer $(.build/debug/tongban token issue --signing-key-file .local/run/tokens/signing-key.jwk --role applicant --subject \(Applicant.startUp.account))" \(intake.baseURL.absoluteString)/cases/\(record.completed.first ?? "…")
               the decision topics, as a department    kcat -b 127.0.0.1:19092 -C -t tongban.approval.bundle-decided.v1 -e
             """)
@@ -325,7 +325,8 @@ struct DayRecord {
     var open: [String] = []
     var decisions = 0
     var ratings = 0
-    var licencePage: String?
+    /// Where a licence's QR code leads: its public verification, by an unguessable reference.
+    var licenceVerification: String?
 }
 
 // MARK: What the demo sends besides applications

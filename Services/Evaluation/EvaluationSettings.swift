@@ -19,6 +19,8 @@ struct EvaluationSettings: Sendable {
     /// The working-day calendars, by region; the home region's is the default.
     var calendars: Calendars
     var now: Now
+    /// The region this evaluation supervises (its home calendar's).
+    var region: String { calendars.home.region }
 
     init(lights: LightPolicy = LightPolicy(), ratingWindowDays: Int = 30, rectificationWorkingDays: Int = 15, scanInterval: Duration = .seconds(30), calendars: Calendars, now: Now = .system) {
         self.lights = lights

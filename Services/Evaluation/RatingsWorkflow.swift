@@ -128,7 +128,6 @@ struct RatingsWorkflow: Sendable {
         let now = settings.now()
         return try await database.withTransaction { connection in
             let row = try await accessibleRectification(id, caller: caller, lock: true, on: connection)
-            try caller.requireOwnDepartment(row.department)
             guard row.closedAt == nil else {
                 throw Problem(type: .rectificationState, status: .conflict, title: "The rectification is closed", detail: "Rectification \(id) was closed after its callback.")
             }
@@ -154,10 +153,11 @@ struct RatingsWorkflow: Sendable {
         }
     }
 
-    /// The rectification, if `caller` may see it; another department's answers 404 to an officer.
+    /// The rectification, if `caller` may see it: supervisors, and the officers of its department
+    /// in this region; to anyone else it answers 404, as one that does not exist.
     private func accessibleRectification(_ id: String, caller: Principal, lock: Bool, on connection: PostgresConnection) async throws -> RectificationRow {
         guard let row = try await EvaluationRepository.rectification(id, lock: lock, on: connection),
-              caller.role == .supervisor || caller.department == row.department
+              caller.role == .supervisor || caller.isOfficer(of: row.department, in: settings.region)
         else {
             throw Problem.notFound("No such rectification.")
         }

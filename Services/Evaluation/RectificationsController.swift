@@ -34,6 +34,9 @@ struct RectificationsController: Sendable {
         let caller = try context.requirePrincipal(.supervisor, .officer)
         var department = request.uri.queryParameters.get("department")
         if caller.role == .officer {
+            guard caller.region == workflow.settings.region else {
+                throw Problem.forbidden("Officers see their own region's rectifications; this is region \(workflow.settings.region).")
+            }
             if let department, department != caller.department {
                 throw Problem.forbidden("Officers see their own department's rectifications.")
             }

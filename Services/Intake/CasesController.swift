@@ -40,24 +40,20 @@ struct CasesController: Sendable {
         return caller
     }
 
-    /// The applicant (anyone else's case answers 404, so numbers cannot be probed), a clerk of the
-    /// case's region, and — when `officers` — the officers whose department handles one of its tasks.
+    /// The applicant, a clerk of the case's region, and — when `officers` — the officers whose
+    /// department handles one of its tasks in their region. A role that never sees cases here is
+    /// refused (403) before the case is looked up; a case outside the caller's reach answers 404,
+    /// as one that does not exist, so that numbers cannot be probed.
     func requireAccess(_ caller: Principal, to facts: CaseAccessFacts?, officers: Bool) throws(Problem) -> CaseAccessFacts {
+        try caller.require(officers ? [.applicant, .clerk, .officer] : [.applicant, .clerk])
         guard let facts else { throw .notFound("No such case.") }
-        switch caller.role {
-        case .applicant:
-            try caller.requireOwnCase(applicantID: facts.applicantAccount)
-        case .clerk where caller.region == facts.region:
-            break
-        case .clerk:
-            throw .forbidden("Clerks see the cases of their own region.")
-        case .officer where officers:
-            guard facts.departments.contains(where: { $0.department == caller.department && $0.region == caller.region }) else {
-                throw .forbidden("Officers see the cases their department handles.")
-            }
-        default:
-            throw .forbidden("Cases are seen by their applicant, the window's clerks and the departments handling them.")
+        let reaches = switch caller.role {
+        case .applicant: caller.isApplicant(facts.applicantAccount)
+        case .clerk: caller.isClerk(in: facts.region)
+        case .officer: facts.departments.contains { caller.isOfficer(of: $0.department, in: $0.region) }
+        default: false
         }
+        guard reaches else { throw .notFound("No such case.") }
         return facts
     }
 

@@ -12,8 +12,8 @@ struct SealAddresses: Sendable {
     var issuerID: String { "\(publicURL)/issuers/\(region)" }
     func verificationMethod(keyID: String) -> String { "\(issuerID)#\(keyID)" }
     func licence(_ number: String) -> String { "\(publicURL)/licences/\(number)" }
-    func page(_ number: String) -> String { "\(publicURL)/licences/\(number)/page" }
-    func verification(_ number: String) -> String { "\(publicURL)/licences/\(number)/verification" }
+    /// Where the QR code leads: by the licence's unguessable reference, never by its number.
+    func verification(reference: String) -> String { "\(publicURL)/verifications/\(reference)" }
     func statusList(_ id: String) -> String { "\(publicURL)/status-lists/\(id)" }
 
     /// The key id a verification method of this bureau names; nil for anyone else's.
@@ -45,6 +45,7 @@ enum StatusPurpose: String, Sendable, CaseIterable, Codable {
 /// One licence as the bureau issues it, before the seal goes on.
 struct LicenceDraft: Sendable {
     var number: String
+    var reference: String
     var caseNumber: String
     var decision: MatterDecision
     var kind: LicenceKind
@@ -115,12 +116,26 @@ struct LicenceDraft: Sendable {
             issuingRegion: region,
             validFrom: validFrom,
             validUntil: validUntil,
-            verificationURL: addresses.verification(number)
+            verificationURL: addresses.verification(reference: reference)
         )
     }
 }
 
 let chinaStandardTime = TimeZone(identifier: "Asia/Shanghai")!
+
+/// The reference a licence's QR code and public verification carry: 128 random bits, so that
+/// nobody reaches a licence they were not shown. Licence numbers are sequential and printed; a
+/// walk over them must find nothing.
+enum LicenceReference {
+    static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    static func isPlausible(_ text: String) -> Bool {
+        text.utf8.count == 32 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+}
 
 /// Licence numbers: the region, the year of issue and a sequence, e.g. `130100-2026-000042`.
 enum LicenceNumber {

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import Messaging
 import Signing
@@ -57,6 +58,8 @@ struct LicencePage {
     var verification: LicenceVerification
     var bureauName: String
     var verificationURL: String
+    /// The holder's identity number whole (the holder, the deciding officers) or masked.
+    var identifierWhole: Bool
 
     static func date(_ date: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)
@@ -65,12 +68,6 @@ struct LicencePage {
         return "\(parts.year!)年\(parts.month!)月\(parts.day!)日"
     }
 
-    /// A person's identity number shows only its first and last four characters; an enterprise's
-    /// unified social credit code is public and shows whole.
-    static func maskedIdentifier(_ identifier: String, type: String?) -> String {
-        guard type == "Person", identifier.count > 8 else { return identifier }
-        return identifier.prefix(4) + String(repeating: "*", count: identifier.count - 8) + identifier.suffix(4)
-    }
 
     func html() throws -> String {
         let credential = licence.credential
@@ -79,7 +76,10 @@ struct LicencePage {
         let matter = subject["matter"]?.objectValue ?? [:]
         let holderName = holder["name"]?.stringValue ?? licence.summary.holderName
         let holderType = holder["type"]?.stringValue
-        let identifier = Self.maskedIdentifier(holder["identifier"]?.stringValue ?? "", type: holderType)
+        // An enterprise's unified social credit code is public; a person's identity number shows
+        // whole only to those who may read it so.
+        let wholeIdentifier = holder["identifier"]?.stringValue ?? ""
+        let identifier = holderType == "Person" && !identifierWhole ? Masked.identityNumber(wholeIdentifier) : wholeIdentifier
         let validity = licence.summary.validUntil.map { "\(Self.date(licence.summary.validFrom)) 至 \(Self.date($0))" } ?? "\(Self.date(licence.summary.validFrom)) 起长期有效"
         let keyID = credential["proof", "verificationMethod"]?.stringValue.flatMap { $0.split(separator: "#").last.map(String.init) }
         let qr = try QRCode(verificationURL).svg(pixels: 132, label: "扫码核验 \(licence.number)")

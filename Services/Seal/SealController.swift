@@ -9,8 +9,8 @@ import ServiceKit
 import Signing
 import TongbanClient
 
-/// Seal's HTTP API: licences for their holders and the staff; verification, keys, status lists
-/// and the licence page for anyone; key rotation for administrators.
+/// Seal's HTTP API: licences and their pages for those who may read them (`Reach`); verification
+/// by reference, keys and status lists for anyone; key rotation for administrators.
 struct SealController: Sendable {
     let workflow: SealWorkflow
     let verifier: LicenceVerifier
@@ -18,13 +18,14 @@ struct SealController: Sendable {
     let bureauName: String
     let statusListTimeToLive: Duration
 
-    static let staff: [Role] = [.clerk, .officer, .supervisor, .admin]
+    /// Guessed references answer 429 after a while (see `MissLimiter`).
+    let misses = MissLimiter()
 
     func addRoutes(to router: Router<TongbanRequestContext>) {
         router.get("licences/{number}", use: licence)
         router.get("licences/{number}/page", use: page)
-        router.get("licences/{number}/verification", use: verification)
         router.get("cases/{caseNumber}/licences", use: caseLicences)
+        router.get("verifications/{reference}", use: verification)
         router.post("verifications", use: verify)
         router.get("keys", use: controllerDocument)
         router.get("issuers/{region}", use: issuer)
@@ -34,40 +35,81 @@ struct SealController: Sendable {
 
     // MARK: Licences
 
-    /// The licence as a Verifiable Credential, exactly as sealed: to its holder and to staff.
+    /// Who may read a licence of this register (个人信息保护法: only those whose task needs it). Whole,
+    /// with the holder's identity number: the holder, and the officers of the department that
+    /// decided it. With the identity number masked: the clerks of this region and supervisors.
+    /// Nobody else; to them the licence does not exist (404).
+    enum Reach {
+        case whole
+        case masked
+    }
+
+    func reach(of principal: Principal, to issued: IssuedLicence) -> Reach? {
+        if principal.isApplicant(issued.holderAccount) || principal.isOfficer(of: issued.department, in: addresses.region) { return .whole }
+        if principal.isClerk(in: addresses.region) || principal.role == .supervisor { return .masked }
+        return nil
+    }
+
+    /// The licence as a Verifiable Credential, exactly as sealed: to those who may read it whole
+    /// (the seal covers the identity number, so there is no masked credential).
     @Sendable func licence(_ request: Request, context: TongbanRequestContext) async throws -> Response {
-        let issued = try await readableLicence(context)
+        let principal = try context.requirePrincipal(.applicant, .officer)
+        let issued = try await numberedLicence(context)
+        guard reach(of: principal, to: issued) == .whole else { throw Self.noLicence }
         return Self.json(.object(issued.credential), contentType: "application/vc+ld+json")
     }
 
-    @Sendable func caseLicences(_ request: Request, context: TongbanRequestContext) async throws -> Encoded<CaseLicences> {
-        let principal = try context.requirePrincipal(.applicant, .clerk, .officer, .supervisor, .admin)
-        let caseNumber = try context.parameters.require("caseNumber")
-        let licences = try await workflow.licences(caseNumber: caseNumber)
-        guard !licences.isEmpty else { throw Problem.notFound("Case \(caseNumber) has no licences.") }
-        if principal.role == .applicant { try principal.requireOwnCase(applicantID: licences[0].holderAccount) }
-        return Encoded(CaseLicences(caseNumber: caseNumber, licences: licences.map { issued in
-            CaseLicences.Entry(summary: issued.summary, standing: verifier.standingResult(of: issued, keyID: nil).verdict)
-        }))
-    }
-
-    /// The certificate page: public, as the printed licence is; a person's identity number masked.
+    /// The certificate page (电子证照) to print or show, for everyone who may read the licence; the
+    /// identity number masked for all but the holder and the deciding officers.
     @Sendable func page(_ request: Request, context: TongbanRequestContext) async throws -> Response {
-        let issued = try await publicLicence(context)
+        let principal = try context.requirePrincipal(.applicant, .clerk, .officer, .supervisor)
+        let issued = try await numberedLicence(context)
+        guard let reach = reach(of: principal, to: issued) else { throw Self.noLicence }
         let page = LicencePage(
             licence: issued,
             verification: verifier.standingResult(of: issued, keyID: nil),
             bureauName: bureauName,
-            verificationURL: addresses.verification(issued.number)
+            verificationURL: issued.summary.verificationURL,
+            identifierWhole: reach == .whole
         )
         return Self.html(try page.html())
     }
 
-    /// The register's word on a licence (what its QR code opens): HTML for a browser, else JSON.
+    /// A case's licences: to their holder, the clerks of this region and supervisors, all of them;
+    /// to an officer, those their department decided.
+    @Sendable func caseLicences(_ request: Request, context: TongbanRequestContext) async throws -> Encoded<CaseLicences> {
+        let principal = try context.requirePrincipal(.applicant, .clerk, .officer, .supervisor)
+        let caseNumber = try context.parameters.require("caseNumber")
+        let readable = try await workflow.licences(caseNumber: caseNumber).filter { issued in
+            principal.role == .officer ? reach(of: principal, to: issued) == .whole : reach(of: principal, to: issued) != nil
+        }
+        guard !readable.isEmpty else { throw Problem.notFound("No licences of case \(caseNumber).") }
+        return Encoded(CaseLicences(caseNumber: caseNumber, licences: readable.map { issued in
+            CaseLicences.Entry(summary: issued.summary, standing: verifier.standingResult(of: issued, keyID: nil).verdict)
+        }))
+    }
+
+    /// The register's word on a licence, reached by the reference its QR code carries: HTML for a
+    /// browser, else JSON. The minimum a verifier needs, a person's name masked. A client that
+    /// keeps missing is slowed down (429).
     @Sendable func verification(_ request: Request, context: TongbanRequestContext) async throws -> Response {
-        let issued = try await publicLicence(context)
+        let client = context.clientAddress ?? "unknown"
+        if let wait = misses.wait(for: client) {
+            throw Problem.tooManyRequests("This client asked for too many licence references the register does not have.", retryAfter: wait)
+        }
+        let reference = try context.parameters.require("reference")
+        guard LicenceReference.isPlausible(reference), let issued = try await workflow.licence(reference: reference) else {
+            misses.recordMiss(by: client)
+            if Self.prefersHTML(request) {
+                let unknown = LicenceVerification(verdict: .unknown, reason: "The register has no licence with this reference.", checkedAt: Date())
+                var response = Self.html(VerificationPage(result: unknown).html())
+                response.status = .notFound
+                return response
+            }
+            throw Problem.notFound("The register has no licence with this reference.")
+        }
         let keyID = issued.credential["proof", "verificationMethod"]?.stringValue.flatMap(addresses.keyID(inVerificationMethod:))
-        let result = verifier.standingResult(of: issued, keyID: keyID)
+        let result = verifier.publicResult(verifier.standingResult(of: issued, keyID: keyID), of: issued)
         if Self.prefersHTML(request) { return Self.html(VerificationPage(result: result).html()) }
         return try Response.json(result)
     }
@@ -90,18 +132,12 @@ struct SealController: Sendable {
         return Encoded(try await verifier.verify(credential))
     }
 
-    func readableLicence(_ context: TongbanRequestContext) async throws -> IssuedLicence {
-        let principal = try context.requirePrincipal(.applicant, .clerk, .officer, .supervisor, .admin)
-        let issued = try await publicLicence(context)
-        if principal.role == .applicant { try principal.requireOwnCase(applicantID: issued.holderAccount) }
-        return issued
-    }
+    static let noLicence = Problem.notFound("No such licence in the register.")
 
-    func publicLicence(_ context: TongbanRequestContext) async throws -> IssuedLicence {
+    /// The licence the path's `{number}` names; what is no licence number names nothing (404).
+    func numberedLicence(_ context: TongbanRequestContext) async throws -> IssuedLicence {
         let number = try context.parameters.require("number")
-        guard LicenceNumber.isPlausible(number), let issued = try await workflow.licence(number: number) else {
-            throw Problem.notFound("No licence \(number) in the register.")
-        }
+        guard LicenceNumber.isPlausible(number), let issued = try await workflow.licence(number: number) else { throw Self.noLicence }
         return issued
     }
 

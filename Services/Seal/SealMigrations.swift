@@ -2,7 +2,7 @@ import Postgres
 
 /// Seal's schema. Messaging's tables are version 1.
 enum SealMigrations {
-    static let all = [keysLicencesAndStatusLists, revocations]
+    static let all = [keysLicencesAndStatusLists, revocations, references]
 
     static let keysLicencesAndStatusLists = PostgresMigration(version: 2, name: "seal_keys_licences_status_lists", sql: """
         -- The bureau's seal keys (一枚印章): one signs at a time; retired ones still verify what they sealed.
@@ -88,5 +88,16 @@ enum SealMigrations {
         ALTER TABLE revocations RENAME CONSTRAINT withdrawals_kind_check TO revocations_kind_check;
         ALTER TABLE revocations RENAME CONSTRAINT withdrawals_check TO revocations_check;
         ALTER TABLE revocations RENAME CONSTRAINT withdrawals_event_id_key TO revocations_event_id_key;
+        """)
+
+    /// Licences are reached from outside by an unguessable reference, not by their sequential
+    /// number. Licences issued before get one here (gen_random_uuid draws on the server's strong
+    /// random source), and the verification address in their summary moves to it.
+    static let references = PostgresMigration(version: 4, name: "licence_references", sql: """
+        ALTER TABLE licences ADD COLUMN reference text UNIQUE;
+        UPDATE licences SET reference = replace(gen_random_uuid()::text, '-', '');
+        UPDATE licences SET summary = jsonb_set(summary, '{verificationURL}', to_jsonb(
+            regexp_replace(summary->>'verificationURL', '/licences/[^/]+/verification$', '/verifications/' || reference)));
+        ALTER TABLE licences ALTER COLUMN reference SET NOT NULL;
         """)
 }

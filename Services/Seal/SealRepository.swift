@@ -12,6 +12,11 @@ struct IssuedLicence: Sendable {
     var credential: JSONObject
     var summary: LicenceSummary
     var standing: LicenceStanding
+
+    /// The department that decided the licence's matter.
+    var department: String? { credential["credentialSubject", "matter", "department"]?.stringValue }
+    /// A natural person's licence, whose holder's name and identity number are personal data.
+    var heldByPerson: Bool { credential["credentialSubject", "holder", "type"]?.stringValue == "Person" }
 }
 
 /// Seal's tables: the bureau's seal keys, decided cases, licences with their numbers and places
@@ -63,10 +68,10 @@ enum SealRepository {
     /// handed out unchanged.
     static func insertLicence(_ draft: LicenceDraft, keyID: String, credential: JSONObject, summary: LicenceSummary, issuedAt: Date, on connection: PostgresConnection) async throws {
         _ = try await connection.query("""
-            INSERT INTO licences (licence_number, case_number, task_id, matter_code, licence_name, holder_name,
+            INSERT INTO licences (licence_number, reference, case_number, task_id, matter_code, licence_name, holder_name,
                 holder_account, valid_from, valid_until, key_id, status_generation, status_index, credential,
                 summary, issued_at)
-            VALUES (\(draft.number), \(draft.caseNumber), \(draft.decision.taskID), \(draft.decision.matterCode), \(draft.kind.name),
+            VALUES (\(draft.number), \(draft.reference), \(draft.caseNumber), \(draft.decision.taskID), \(draft.decision.matterCode), \(draft.kind.name),
                 \(draft.applicant.name), \(draft.applicant.account), \(draft.validFrom), \(draft.validUntil),
                 \(keyID), \(draft.statusGeneration), \(draft.statusIndex), \(JSONValue.object(credential).canonicalText),
                 \(try PostgresJSONB(summary)), \(issuedAt))
@@ -75,6 +80,10 @@ enum SealRepository {
 
     static func licence(number: String, at now: Date, on connection: PostgresConnection) async throws -> IssuedLicence? {
         try await licences(where: "l.licence_number = $1", value: number, at: now, on: connection).first
+    }
+
+    static func licence(reference: String, at now: Date, on connection: PostgresConnection) async throws -> IssuedLicence? {
+        try await licences(where: "l.reference = $1", value: reference, at: now, on: connection).first
     }
 
     static func licences(caseNumber: String, at now: Date, on connection: PostgresConnection) async throws -> [IssuedLicence] {

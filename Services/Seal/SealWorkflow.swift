@@ -73,6 +73,7 @@ struct SealWorkflow: Sendable {
             for (offset, (decision, kind)) in earning.enumerated() {
                 let draft = LicenceDraft(
                     number: LicenceNumber.make(region: region, year: year, sequence: firstSequence + offset),
+                    reference: LicenceReference.make(),
                     caseNumber: decided.caseNumber,
                     decision: decision,
                     kind: kind,
@@ -192,6 +193,10 @@ struct SealWorkflow: Sendable {
 
     func licence(number: String, at now: Date = Date()) async throws -> IssuedLicence? {
         try await database.withConnection { try await SealRepository.licence(number: number, at: now, on: $0) }
+    }
+
+    func licence(reference: String, at now: Date = Date()) async throws -> IssuedLicence? {
+        try await database.withConnection { try await SealRepository.licence(reference: reference, at: now, on: $0) }
     }
 
     func licences(caseNumber: String, at now: Date = Date()) async throws -> [IssuedLicence] {

@@ -1,3 +1,4 @@
+import Domain
 import Crypto
 import Foundation
 import Messaging
@@ -53,7 +54,15 @@ struct LicenceVerifier: Sendable {
         guard JSONValue.object(issued.credential) == .object(presented) else {
             return result(.forged, "The licence differs from the register's copy of \(number).", keyID: keyID)
         }
-        return standingResult(of: issued, keyID: keyID, at: now)
+        return publicResult(standingResult(of: issued, keyID: keyID, at: now), of: issued)
+    }
+
+    /// What anyone may learn of a licence: its verdict and the minimum a verifier needs, a natural
+    /// person's name masked (the holder shows the licence; the answer confirms it, no more).
+    func publicResult(_ result: LicenceVerification, of issued: IssuedLicence) -> LicenceVerification {
+        var result = result
+        if issued.heldByPerson, let name = result.licence?.holderName { result.licence?.holderName = Masked.personName(name) }
+        return result
     }
 
     /// The verdict on a licence of the register as issued (its verification page and QR code).

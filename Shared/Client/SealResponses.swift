@@ -5,7 +5,7 @@ public import Messaging
 // licence credential, the status lists and the controller document are signed or canonical JSON
 // that seal renders from Signing's JSONValue; `LicenceCredential` only reads the first.
 
-/// 核验结果: what seal found when it checked a licence (`GET /licences/{number}/verification`,
+/// 核验结果: what seal found when it checked a licence (`GET /verifications/{reference}`,
 /// `POST /verifications`).
 public struct LicenceVerification: Codable, Sendable, Equatable {
     /// What checking a presented licence finds.

@@ -44,12 +44,27 @@ public struct Principal: Sendable, Equatable {
         }
     }
 
-    /// Officers act only on their own department's tasks.
-    public func requireOwnDepartment(_ department: String) throws(Problem) {
+    /// Officers act only on their own department's work: another department's task or
+    /// rectification answers 404 (`notFound`, the same answer as for one that does not exist), so
+    /// that its existence is not confirmed.
+    public func requireOwnDepartment(_ department: String, notFound: String) throws(Problem) {
         try require([.officer])
-        guard self.department == department else {
-            throw .forbidden("Officers act only for their own department.")
-        }
+        guard self.department == department else { throw .notFound(notFound) }
+    }
+
+    /// The applicant whose account `account` is.
+    public func isApplicant(_ account: String) -> Bool {
+        role == .applicant && subject == account
+    }
+
+    /// An officer of `department` in `region`: the department's officers elsewhere are not.
+    public func isOfficer(of department: String?, in region: String) -> Bool {
+        role == .officer && department != nil && self.department == department && self.region == region
+    }
+
+    /// A clerk (综合窗口) of `region`.
+    public func isClerk(in region: String) -> Bool {
+        role == .clerk && self.region == region
     }
 
     /// Applicants see only their own cases. Someone else's case answers 404, as if it did not exist,

@@ -61,6 +61,7 @@ public struct ProblemType: RawRepresentable, Sendable, Hashable, Codable, Expres
     public static let payloadTooLarge = ProblemType("payload-too-large")
     public static let unsupportedMediaType = ProblemType("unsupported-media-type")
     public static let unavailable = ProblemType("unavailable")
+    public static let tooManyRequests = ProblemType("too-many-requests")
     public static let internalError = ProblemType("internal")
 }
 
@@ -99,6 +100,13 @@ extension Problem {
 
     public static func conflict(_ detail: String) -> Problem {
         Problem(type: .conflict, status: .conflict, title: "Conflict", detail: detail)
+    }
+
+    /// 429, with `Retry-After` in whole seconds (at least one).
+    public static func tooManyRequests(_ detail: String, retryAfter wait: Duration) -> Problem {
+        let seconds = max(1, wait.components.seconds + (wait.components.attoseconds > 0 ? 1 : 0))
+        return Problem(type: .tooManyRequests, status: .tooManyRequests, title: "Too many requests", detail: detail,
+                       headers: [.retryAfter: String(seconds)])
     }
 
     public static func unavailable(_ detail: String) -> Problem {

@@ -15,11 +15,14 @@ public struct TongbanRequestContext: RequestContext {
     /// The caller, when the request carried a valid bearer token.
     public var principal: Principal?
     public var requestID: String
+    /// The address the request came from (the proxy's, behind one), for limits per client.
+    public var clientAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         principal = nil
         requestID = ""
+        clientAddress = source.channel.remoteAddress?.ipAddress
     }
 
     public var requestDecoder: ProblemReportingJSONDecoder { ProblemReportingJSONDecoder() }

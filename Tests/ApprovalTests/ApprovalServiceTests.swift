@@ -93,7 +93,7 @@ struct ApprovalServiceTests {
         }
     }
 
-    @Test("an officer of another department, or of this department in another region, gets 403 and changes nothing")
+    @Test("to an officer of another department the task does not exist (404, as a missing one); an officer of another region is refused (403) whatever the task; nothing changes")
     func otherDepartmentIsForbidden() async throws {
         let fixture = try ApprovalFixture()
         let caseNumber = ApprovalFixture.caseNumber()
@@ -109,14 +109,17 @@ struct ApprovalServiceTests {
                 (.post, "/tasks/\(task.id)/claim", nil),
             ] as [(HTTPRequest.Method, String, String?)] {
                 let response = try await client.call(method, path, token: health, json: body)
-                #expect(response.status == .forbidden, "\(method) \(path)")
-                #expect(response.problem?.type == "urn:tongban:problem:forbidden")
+                let missing = try await client.call(method, path.replacingOccurrences(of: "\(task.id)", with: "\(UUID())"), token: health, json: body)
+                #expect(response.status == .notFound, "\(method) \(path)")
+                #expect(response.problem?.type == "urn:tongban:problem:not-found")
+                #expect(missing.status == .notFound && missing.problem?.detail == response.problem?.detail)
             }
             #expect(try await client.tasks(token: health).isEmpty)
 
             let elsewhere = try await fixture.officer("natural-resources", region: "130200")
             let response = try await client.call(.post, "/tasks/\(task.id)/approval", token: elsewhere, json: "{}")
             #expect(response.status == .forbidden)
+            #expect(try await client.call(.post, "/tasks/\(UUID())/approval", token: elsewhere, json: "{}").status == .forbidden)
 
             #expect(try await client.task(task.id, token: resources)?.state == .open)
         }

@@ -162,6 +162,11 @@ struct RatingTests {
             // Only the responsible department acts; the callback waits for its action.
             let otherDepartment = try await fixture.post("\(path)/action", json: ["description": "已整改"], as: EvaluationFixture.housingOfficer)
             #expect(otherDepartment.status == .notFound)
+            // The same department of another region is another department: the rectification does not exist for it.
+            let marketElsewhere = Principal(subject: "officer-mr-bj", role: .officer, region: "110100", department: "market-regulation")
+            #expect(try await fixture.post("\(path)/action", json: ["description": "已整改"], as: marketElsewhere).status == .notFound)
+            #expect(try await fixture.get(path, as: marketElsewhere).status == .notFound)
+            #expect(try await fixture.get("/rectifications", as: marketElsewhere).status == .forbidden)
             let tooEarly = try await fixture.post("\(path)/callback", json: CallbackBody(summary: "回访", applicantSatisfied: true), as: EvaluationFixture.supervisor)
             #expect(tooEarly.status == .conflict && tooEarly.problem?.type == "urn:tongban:problem:rectification-state")
             let officerList = try await fixture.get("/rectifications", as: EvaluationFixture.housingOfficer)

@@ -113,7 +113,7 @@ struct CaseEventTests {
             let licences = receipt.matters.compactMap { matter in
                 matter.licence.map {
                     LicenceSummary(licenceNumber: "130100-\(matter.code)-1", matterCode: matter.code, kind: $0, holderName: receipt.applicant.name,
-                                   issuingRegion: "130100", validFrom: start, validUntil: nil, verificationURL: "https://seal.example/licences/1")
+                                   issuingRegion: "130100", validFrom: start, validUntil: nil, verificationURL: "https://seal.example/verifications/4f9c2a7be1d04c6a9b3e5f7a2c8d1e06")
                 }
             }
             _ = try await intake.region.publish(LicencesIssued(caseNumber: number, issuedAt: start.addingTimeInterval(240), licences: licences, refused: []), to: .licencesIssued, key: number)
@@ -161,7 +161,7 @@ struct CaseEventTests {
             ), to: .partnerUpdate, key: number)
             let licence = LicenceSummary(
                 licenceNumber: "D211000001", matterCode: receipt.matters[0].code, kind: try #require(receipt.matters[0].licence), holderName: receipt.applicant.name,
-                issuingRegion: "110100", validFrom: start, validUntil: nil, verificationURL: "https://seal.beijing.example/licences/D211000001"
+                issuingRegion: "110100", validFrom: start, validUntil: nil, verificationURL: "https://seal.beijing.example/verifications/4f9c2a7be1d04c6a9b3e5f7a2c8d1e06"
             )
             _ = try await intake.region.publish(PartnerUpdate(
                 caseNumber: number, partnerRegion: "110100", partnerName: "北京市", kind: .result, status: .licencesIssued, occurredAt: start.addingTimeInterval(60),
@@ -187,7 +187,7 @@ struct CaseEventTests {
             // Seal's event first: approval's come on other topics and may be read later.
             let licence = LicenceSummary(
                 licenceNumber: "130100-\(home.code)-1", matterCode: home.code, kind: try #require(home.licence), holderName: receipt.applicant.name,
-                issuingRegion: "130100", validFrom: Date(), validUntil: nil, verificationURL: "https://seal.example/licences/1"
+                issuingRegion: "130100", validFrom: Date(), validUntil: nil, verificationURL: "https://seal.example/verifications/4f9c2a7be1d04c6a9b3e5f7a2c8d1e06"
             )
             let issued = try await intake.region.publish(LicencesIssued(caseNumber: number, issuedAt: Date(), licences: [licence], refused: []), to: .licencesIssued, key: number)
             #expect(try await eventually {

@@ -83,7 +83,7 @@ struct AccessTests {
         }
     }
 
-    @Test("a clerk registers for anyone at their region's window and reads the region's cases; other regions' clerks and other roles are refused")
+    @Test("a clerk registers for anyone at their region's window and reads the region's cases; to other regions' clerks the case does not exist, other roles are refused")
     func clerksAndOthers() async throws {
         try await IntakeFixture.run { intake in
             var walkIn = Self.application
@@ -96,7 +96,7 @@ struct AccessTests {
 
             let beijingClerk = Principal(subject: "clerk-bj", role: .clerk, region: "110100")
             #expect(try await intake.apply(Self.application, as: beijingClerk).status == .forbidden)
-            #expect(try await intake.get("/cases/\(receipt.caseNumber)", as: beijingClerk).status == .forbidden)
+            #expect(try await intake.get("/cases/\(receipt.caseNumber)", as: beijingClerk).status == .notFound)
             for other in [
                 Principal(subject: "officer-1", role: .officer, region: "130100", department: "ecology-environment"),
                 Principal(subject: "supervisor-1", role: .supervisor),
@@ -104,23 +104,34 @@ struct AccessTests {
                 #expect(try await intake.apply(Self.application, as: other).status == .forbidden)
                 #expect(try await intake.get("/cases", as: other).status == .forbidden)
             }
+            // A role that never reads cases here is refused alike for a case that exists and one that does not.
+            let supervisor = Principal(subject: "supervisor-1", role: .supervisor)
+            #expect(try await intake.get("/cases/\(receipt.caseNumber)", as: supervisor).status == .forbidden)
+            #expect(try await intake.get("/cases/130100-20260101-999999", as: supervisor).status == .forbidden)
             #expect(try await intake.post("/cases", json: Self.application, as: nil, idempotencyKey: "x").status == .unauthorized)
             #expect(try await intake.count("cases") == 1)
         }
     }
 
-    @Test("an officer reads a case and its materials only once approval opened a task for their department")
+    @Test("an officer reads a case and its materials only once approval opened a task for their department in their region; to anyone else the case does not exist")
     func officersHandlingIt() async throws {
         try await IntakeFixture.run { intake in
             let receipt = try await intake.applyAccepted(Self.application)
             let officer = Principal(subject: "officer-9", role: .officer, region: "130100", department: "ecology-environment")
             let otherDepartment = Principal(subject: "officer-3", role: .officer, region: "130100", department: "health")
-            #expect(try await intake.get(receipt.materials[0].location, as: officer).status == .forbidden)
+            #expect(try await intake.get(receipt.materials[0].location, as: officer).status == .notFound)
 
             _ = try await intake.region.publish(ApprovalScript.tasksOpened(receipt), to: .tasksOpened, key: receipt.caseNumber)
             #expect(try await eventually { try await intake.get(receipt.materials[0].location, as: officer).status == .ok })
             #expect(try await intake.get("/cases/\(receipt.caseNumber)", as: officer).status == .ok)
-            #expect(try await intake.get(receipt.materials[0].location, as: otherDepartment).status == .forbidden)
+            let sameDepartmentElsewhere = Principal(subject: "officer-bj", role: .officer, region: "110100", department: "ecology-environment")
+            for outsider in [otherDepartment, sameDepartmentElsewhere] {
+                #expect(try await intake.get(receipt.materials[0].location, as: outsider).status == .notFound)
+                let withheld = try await intake.get("/cases/\(receipt.caseNumber)", as: outsider)
+                let missing = try await intake.get("/cases/130100-20260101-999999", as: outsider)
+                #expect(withheld.status == .notFound && missing.status == .notFound)
+                #expect(try withheld.decode(ProblemDocument.self).detail == missing.decode(ProblemDocument.self).detail)
+            }
         }
     }
 }

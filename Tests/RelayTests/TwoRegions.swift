@@ -172,7 +172,7 @@ enum Samples {
 
     static func licenceSummary(_ matter: CaseSubmitted.Matter, number: String) -> LicenceSummary {
         LicenceSummary(licenceNumber: number, matterCode: matter.code, kind: licence, holderName: applicant.name, issuingRegion: matter.region,
-                       validFrom: accepted.addingTimeInterval(7200), validUntil: nil, verificationURL: "http://127.0.0.1:8084/licences/\(number)/page")
+                       validFrom: accepted.addingTimeInterval(7200), validUntil: nil, verificationURL: "http://127.0.0.1:8084/verifications/4f9c2a7be1d04c6a9b3e5f7a2c8d1e06")
     }
 }
 

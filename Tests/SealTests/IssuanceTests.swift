@@ -29,7 +29,9 @@ import TongbanClient
             // All at once, each with its own number and a verification address.
             #expect(Set(issued.licences.map(\.licenceNumber)).count == 3)
             #expect(issued.licences.allSatisfy { $0.validFrom == issued.licences[0].validFrom && $0.holderName == "石家庄市长安建筑工程有限公司" })
-            #expect(issued.licences.allSatisfy { $0.verificationURL == "\(SealHarness.publicURL)/licences/\($0.licenceNumber)/verification" })
+            // Each verification address by an unguessable reference of its own, never by the number.
+            #expect(issued.licences.allSatisfy { $0.verificationURL.hasPrefix("\(SealHarness.publicURL)/verifications/") && !$0.verificationURL.contains($0.licenceNumber) })
+            #expect(Set(issued.licences.map(\.verificationURL)).count == 3)
             let permit = try #require(issued.licences.first { $0.matterCode == "130100-JS-003" })
             #expect(permit.validUntil.map { $0.timeIntervalSince(permit.validFrom) > 86400 * 365 * 3 - 86400 } == true)
             #expect(issued.licences.first { $0.matterCode == "130100-JS-001" }?.validUntil == nil)
@@ -43,7 +45,7 @@ import TongbanClient
             #expect(listed.licences.allSatisfy { $0.standing == .valid })
 
             // The licence itself is a VC 2.0 credential of the bureau about the holder and matter.
-            let credential = try await seal.licence(permit.licenceNumber, token: clerk)
+            let credential = try await seal.licence(permit.licenceNumber, token: try await harness.holderToken())
             #expect(credential["type"] == ["VerifiableCredential", "LicenceCredential"])
             #expect(credential["issuer"]?["id"]?.stringValue == "\(SealHarness.publicURL)/issuers/130100")
             #expect(credential["issuer"]?["name"]?.stringValue == SealHarness.bureauName)

@@ -23,11 +23,16 @@ import TestSupport
             let decided = SealHarness.constructionBundle()
             try await harness.publish(decided)
             let permit = try #require(try await harness.licencesIssued(decided.caseNumber).licences.first { $0.matterCode == "130100-JS-003" })
-            let port = try #require(seal.port)
-            let url = "http://127.0.0.1:\(port)/licences/\(permit.licenceNumber)/page"
-
+            // The holder's portal fetches the page with the holder's token and shows it: the browser
+            // renders what it was given.
+            let page = try await seal.get("/licences/\(permit.licenceNumber)/page", token: try await harness.holderToken())
+            #expect(page.status == .ok)
             let profile = FileManager.default.temporaryDirectory.appendingPathComponent(TestInfrastructure.uniqueName("chromium")).path
             defer { try? FileManager.default.removeItem(atPath: profile) }
+            try FileManager.default.createDirectory(atPath: profile, withIntermediateDirectories: true)
+            let file = "\(profile)/licence.html"
+            try Data(page.body.readableBytesView).write(to: URL(fileURLWithPath: file))
+            let url = "file://\(file)"
             let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=\(profile)", "--window-size=900,1000"]
 
             // What the browser built from the page: the holder, the matter, the seal and the QR code.
@@ -62,15 +67,24 @@ import TestSupport
             decided.applicant = ApplicantRecord(kind: .person, name: "王秀英", identifier: "130102199003074578", account: "applicant-9")
             try await harness.publish(decided)
             let licence = try #require(try await harness.licencesIssued(decided.caseNumber).licences.first)
-            let page = try await seal.get("/licences/\(licence.licenceNumber)/page")
+            // The holder sees their own number whole; the window's clerk, masked.
+            let holder = try await harness.region.token(Principal(subject: "applicant-9", role: .applicant))
+            let own = try await seal.get("/licences/\(licence.licenceNumber)/page", token: holder)
+            #expect(own.status == .ok)
+            #expect(own.headers[.contentType] == "text/html; charset=utf-8")
+            #expect(String(buffer: own.body).contains("130102199003074578"))
+            let page = try await seal.get("/licences/\(licence.licenceNumber)/page", token: try await harness.token(.clerk))
             #expect(page.status == .ok)
-            #expect(page.headers[.contentType] == "text/html; charset=utf-8")
             let html = String(buffer: page.body)
             #expect(html.contains("王秀英"))
             #expect(html.contains("1301**********4578"))
             #expect(!html.contains("130102199003074578"))
-            #expect(try await seal.get("/licences/130100-2026-999999/page").status == .notFound)
-            #expect(try await seal.get("/licences/..%2Fetc/page").status == .notFound)
+            // The QR code leads to the verification by reference, not by number.
+            #expect(html.contains(try QRCode(licence.verificationURL).svg(pixels: 132, label: "扫码核验 \(licence.licenceNumber)")))
+            #expect(licence.verificationURL.hasPrefix("\(SealHarness.publicURL)/verifications/"))
+            #expect(try await seal.get("/licences/\(licence.licenceNumber)/page").status == .unauthorized)
+            #expect(try await seal.get("/licences/130100-2026-999999/page", token: holder).status == .notFound)
+            #expect(try await seal.get("/licences/..%2Fetc/page", token: holder).status == .notFound)
         }
     }
 

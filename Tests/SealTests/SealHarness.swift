@@ -113,6 +113,11 @@ final class SealHarness: Sendable {
         return try #require(events.first).decode(LicencesIssued.self)
     }
 
+    /// The token of the construction bundle's applicant, who holds its licences.
+    func holderToken() async throws -> String {
+        try await region.token(Principal(subject: "applicant-42", role: .applicant))
+    }
+
     func token(_ role: Role, subject: String = "staff-1", department: String? = nil) async throws -> String {
         try await region.token(Principal(subject: subject, role: role, region: "130100", department: department))
     }
@@ -156,6 +161,12 @@ struct SealClient: Sendable {
         let response = try await request(.post, "/verifications", body: credential.canonicalBytes)
         #expect(response.status == .ok)
         return try #require(try json(response).objectValue)
+    }
+
+    /// The public verification a licence's QR code leads to, by its reference.
+    func verification(of licence: LicenceSummary, accept: String? = nil) async throws -> TestResponse {
+        #expect(licence.verificationURL.hasPrefix(SealHarness.publicURL + "/verifications/"))
+        return try await get(String(licence.verificationURL.dropFirst(SealHarness.publicURL.count)), accept: accept)
     }
 
     func licence(_ number: String, token: String) async throws -> JSONObject {

@@ -24,6 +24,7 @@ import Testing
             try await harness.publish(decided)
             let issued = try await harness.licencesIssued(decided.caseNumber)
             let admin = try await harness.token(.admin)
+            let holder = try await harness.region.token(Principal(subject: "applicant-42", role: .applicant))
             _ = try await seal.request(.post, "/keys/rotation", token: admin)
             let body = try JSONValue(encoding: ["privateKeyMultibase": Multikey.encodeEd25519PrivateKey(imported.rawRepresentation)])
             #expect(try await seal.request(.post, "/keys/rotation", token: admin, body: body.canonicalBytes).status == .created)
@@ -33,10 +34,10 @@ import Testing
             try await harness.publish(later)
             _ = try await harness.licencesIssued(later.caseNumber)
             for licence in issued.licences {
-                let credential = try await seal.licence(licence.licenceNumber, token: admin)
+                let credential = try await seal.licence(licence.licenceNumber, token: holder)
                 _ = try await seal.verify(.object(credential))
-                _ = try await seal.get("/licences/\(licence.licenceNumber)/page")
-                _ = try await seal.get("/licences/\(licence.licenceNumber)/verification")
+                _ = try await seal.get("/licences/\(licence.licenceNumber)/page", token: holder)
+                _ = try await seal.verification(of: licence)
             }
             _ = try await seal.get("/keys")
             _ = try await seal.get("/issuers/130100")

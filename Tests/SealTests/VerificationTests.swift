@@ -83,13 +83,13 @@ import TongbanClient
             let decided = SealHarness.constructionBundle()
             try await harness.publish(decided)
             let issued = try await harness.licencesIssued(decided.caseNumber)
-            let clerk = try await harness.token(.clerk)
             let revokedNumber = try #require(issued.licences.first { $0.matterCode == "130100-JS-003" }?.licenceNumber)
             let suspendedNumber = try #require(issued.licences.first { $0.matterCode == "130100-JS-001" }?.licenceNumber)
             let keptNumber = try #require(issued.licences.first { $0.matterCode == "130100-JS-004" }?.licenceNumber)
-            let revokedLicence = try await seal.licence(revokedNumber, token: clerk)
-            let suspendedLicence = try await seal.licence(suspendedNumber, token: clerk)
-            let keptLicence = try await seal.licence(keptNumber, token: clerk)
+            let holder = try await harness.holderToken()
+            let revokedLicence = try await seal.licence(revokedNumber, token: holder)
+            let suspendedLicence = try await seal.licence(suspendedNumber, token: holder)
+            let keptLicence = try await seal.licence(keptNumber, token: holder)
 
             // Approval revokes the permit (a commitment failed its check) and suspends another.
             _ = try await harness.region.publish(DecisionRevoked(
@@ -110,11 +110,12 @@ import TongbanClient
             #expect(try await seal.verify(.object(keptLicence))["verdict"]?.stringValue == "valid")
             // The QR code's address says the same, as JSON (canonical, which clients read as any
             // answer) and as a page.
-            let answered = try await seal.get("/licences/\(revokedNumber)/verification").decode(LicenceVerification.self)
+            let revokedSummary = try #require(issued.licences.first { $0.licenceNumber == revokedNumber })
+            let answered = try await seal.verification(of: revokedSummary).decode(LicenceVerification.self)
             #expect(answered.verdict == .revoked)
             #expect(answered.revocation?.legalBasis == "《建筑工程施工许可管理办法》第十二条")
             #expect(answered.licence?.licenceNumber == revokedNumber)
-            let page = try await seal.get("/licences/\(revokedNumber)/verification", accept: "text/html,application/xhtml+xml")
+            let page = try await seal.verification(of: revokedSummary, accept: "text/html,application/xhtml+xml")
             #expect(String(buffer: page.body).contains("证照已撤销"))
 
             // The status lists, as any verifier reads them: sealed by the bureau, bit set for the
@@ -144,11 +145,11 @@ import TongbanClient
     @Test func afterAKeyRotationBothOldAndNewLicencesVerify() async throws {
         let harness = try SealHarness()
         try await harness.run { seal in
-            let clerk = try await harness.token(.clerk)
+            let holder = try await harness.holderToken()
             let before = SealHarness.constructionBundle()
             try await harness.publish(before)
             let oldNumber = try #require(try await harness.licencesIssued(before.caseNumber).licences.first?.licenceNumber)
-            let oldLicence = try await seal.licence(oldNumber, token: clerk)
+            let oldLicence = try await seal.licence(oldNumber, token: holder)
 
             // Only an administrator rotates.
             let officer = try await harness.token(.officer, department: "natural-resources")
@@ -161,7 +162,7 @@ import TongbanClient
             let after = SealHarness.constructionBundle()
             try await harness.publish(after)
             let newNumber = try #require(try await harness.licencesIssued(after.caseNumber).licences.first?.licenceNumber)
-            let newLicence = try await seal.licence(newNumber, token: clerk)
+            let newLicence = try await seal.licence(newNumber, token: holder)
 
             #expect(newLicence["proof", "verificationMethod"]?.stringValue == "\(SealHarness.publicURL)/issuers/130100#\(newKeyID)")
             #expect(oldLicence["proof", "verificationMethod"] != newLicence["proof", "verificationMethod"])

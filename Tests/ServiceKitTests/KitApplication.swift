@@ -37,7 +37,7 @@ struct KitApplication {
         buildServiceApplication(runtime: try await runtime(databaseURL: databaseURL)) { router in
             router.post("departments/{department}/tasks/{task}/decision") { request, context in
                 let officer = try context.requirePrincipal(.officer)
-                try officer.requireOwnDepartment(context.parameters.require("department"))
+                try officer.requireOwnDepartment(context.parameters.require("department"), notFound: "No such task.")
                 let decision = try await request.decode(as: Decision.self, context: context)
                 return DecisionRecorded(task: try context.parameters.require("task"), outcome: decision.outcome, by: officer.subject)
             }

@@ -69,14 +69,14 @@ struct KitApplicationTests {
         }
     }
 
-    @Test("an officer of another department: 403; of this one: 200")
+    @Test("to an officer of another department the task does not exist (404); of this one: 200")
     func ownDepartment() async throws {
         let kit = KitApplication()
         let officer = try await kit.token(KitApplication.officer)
         try await kit.build().test(.router) { client in
             try await client.execute(uri: "/departments/natural-resources/tasks/t-1/decision", method: .post, headers: bearer(officer), body: ByteBuffer(string: Self.decision)) { response in
-                #expect(response.status == .forbidden)
-                #expect(response.problem?.detail == "Officers act only for their own department.")
+                #expect(response.status == .notFound)
+                #expect(response.problem?.detail == "No such task.")
             }
             try await client.execute(uri: "/departments/market-regulation/tasks/t-1/decision", method: .post, headers: bearer(officer), body: ByteBuffer(string: Self.decision)) { response in
                 #expect(response.status == .ok)

@@ -106,7 +106,8 @@ public struct LicenceSummary: Codable, Sendable, Equatable {
     public var issuingRegion: String
     public var validFrom: Date
     public var validUntil: Date?
-    /// Where anyone verifies it (seal's verification page).
+    /// Where anyone verifies it: what its QR code holds, seal's verification by the licence's
+    /// unguessable reference (the licence number alone reaches nothing).
     public var verificationURL: String
 
     public init(licenceNumber: String, matterCode: String, kind: LicenceKind, holderName: String, issuingRegion: String, validFrom: Date, validUntil: Date?, verificationURL: String) {
@@ -128,7 +129,7 @@ public struct LicenceSummary: Codable, Sendable, Equatable {
         ("issuingRegion", Schema.string("Division code (GB/T 2260) of the issuing bureau.", pattern: regionPattern)),
         ("validFrom", Schema.time("Start of validity.")),
         ("validUntil", Schema.time("End of validity; absent when it does not expire.")),
-        ("verificationURL", Schema.string("Where anyone verifies it.", format: "uri")),
+        ("verificationURL", Schema.string("Where anyone verifies it: what its QR code holds, seal's verification by the licence's unguessable reference (the number alone reaches nothing).", format: "uri")),
     ], required: ["licenceNumber", "matterCode", "kind", "holderName", "issuingRegion", "validFrom", "verificationURL"])
 }
 
