@@ -15,15 +15,16 @@ public struct ServiceClient: Sendable {
         self.session = session
     }
 
-    public func get(_ path: String, token: String? = nil) async throws -> ServiceResponse {
-        try await send("GET", path, body: nil, token: token, idempotencyKey: nil)
+    /// `accept`, when given, asks for one representation (seal's verification: a page or JSON).
+    public func get(_ path: String, token: String? = nil, accept: String? = nil) async throws -> ServiceResponse {
+        try await send("GET", path, body: nil, token: token, idempotencyKey: nil, accept: accept)
     }
 
     public func post(_ path: String, json: some Encodable, token: String? = nil, idempotencyKey: String? = nil) async throws -> ServiceResponse {
         try await send("POST", path, body: Envelope.encoder.encode(json), token: token, idempotencyKey: idempotencyKey)
     }
 
-    func send(_ method: String, _ path: String, body: Data?, token: String?, idempotencyKey: String?) async throws -> ServiceResponse {
+    func send(_ method: String, _ path: String, body: Data?, token: String?, idempotencyKey: String?, accept: String? = nil) async throws -> ServiceResponse {
         guard let url = URL(string: path, relativeTo: baseURL) else { throw URLError(.badURL) }
         var request = URLRequest(url: url)
         request.httpMethod = method
@@ -31,6 +32,7 @@ public struct ServiceClient: Sendable {
         if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if let idempotencyKey { request.setValue(idempotencyKey, forHTTPHeaderField: "Idempotency-Key") }
+        if let accept { request.setValue(accept, forHTTPHeaderField: "Accept") }
         let (data, response) = try await session.data(for: request)
         let http = response as? HTTPURLResponse
         return ServiceResponse(

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import Messaging
 import ServiceKit
@@ -134,7 +135,9 @@ struct WholeSystemTests {
         var environment: [String: String] = [:]
         var services: [RunningService] = []
         for service in ServiceName.allCases {
-            let running = try await region.start(service, environment: service == .relay ? try Self.relayWithoutPartners() : [:])
+            // At debug level, so that the log check below sees everything a service would write when asked.
+            let extra = service == .relay ? try await Self.relayWithoutPartners() : [:]
+            let running = try await region.start(service, environment: extra.merging(["TONGBAN_LOG_LEVEL": "debug"]) { $1 })
             services.append(running)
             environment["TONGBAN_\(service.rawValue.uppercased())_URL"] = running.client.baseURL.absoluteString
         }
@@ -158,6 +161,33 @@ struct WholeSystemTests {
         #expect(output.contains("rates case") && output.contains("dissatisfied"))
         #expect(output.contains("cases completed                                    3"), "\(output)")
         #expect(output.contains("/dashboard#token="))
+
+        // 个人信息保护: the day's persons (王建国 and 李四 apply in their own names) appear whole in no
+        // service's log, and the licence's public verification shows the holder's name masked.
+        #expect(Self.residentIdentityNumbers(in: ["{\"applicant\":\"11010519491231002X\"}"]) == ["11010519491231002X"], "the check finds what it looks for")
+        for service in services {
+            #expect(service.process.logLines.contains { $0.contains(#""level":"debug""#) }, "\(service.service.rawValue) logged nothing at debug level")
+            let found = Self.residentIdentityNumbers(in: service.process.logLines)
+            #expect(found.isEmpty, "\(service.service.rawValue) logged \(found.count) full resident identity number(s)")
+        }
+        let line = try #require(output.split(separator: "\n").first { $0.contains("扫码核验") }, "\(output)")
+        let address = try #require(line.split(separator: " ").last)
+        let verification = try #require(URL(string: String(address)))
+        #expect(verification.path.hasPrefix("/verifications/"))
+        let seal = try #require(services.first { $0.service == .seal })
+        for accept in ["application/json", "text/html"] {
+            let answer = try await seal.client.get(verification.path, accept: accept)
+            #expect(answer.status == 200, "\(answer.text)")
+            #expect(answer.text.contains("王**") && !answer.text.contains("王建国"), "\(answer.text)")
+            #expect(Self.residentIdentityNumbers(in: [answer.text]).isEmpty)
+        }
+    }
+
+    /// Every valid resident identity number (region, birth date and check character all hold) in `lines`.
+    static func residentIdentityNumbers(in lines: [String]) -> Set<String> {
+        Set(lines.flatMap { line in
+            line.matches(of: /[0-9]{17}[0-9Xx]/).compactMap { try? ResidentIdentityNumber(String($0.output)).value }
+        })
     }
 
     /// The relay needs its signing key and a partner registry; a region without partners yet, as run.sh starts it.
