@@ -42,7 +42,7 @@ struct CasesController: Sendable {
 
     /// The applicant, a clerk of the case's region, and — when `officers` — the officers whose
     /// department handles one of its tasks in their region. A role that never sees cases here is
-    /// refused (403) before the case is looked up; a case outside the caller's reach answers 404,
+    /// refused (403) whatever the case, existing or not; a case outside the caller's reach answers 404,
     /// as one that does not exist, so that numbers cannot be probed.
     func requireAccess(_ caller: Principal, to facts: CaseAccessFacts?, officers: Bool) throws(Problem) -> CaseAccessFacts {
         try caller.require(officers ? [.applicant, .clerk, .officer] : [.applicant, .clerk])

@@ -120,6 +120,7 @@ struct SealController: Sendable {
             throw Problem(type: .unsupportedMediaType, status: .unsupportedMediaType, title: "Unsupported media type", detail: "Send the licence as application/json.")
         }
         let body = try await request.body.collect(upTo: context.maxUploadSize)
+        if let problem = JSONBodyText.problem(in: body.readableBytesView) { throw problem }
         let presented: JSONValue
         do {
             presented = try JSONValue(parsing: Array(body.readableBytesView))
@@ -183,6 +184,7 @@ struct SealController: Sendable {
         var imported: Curve25519.Signing.PrivateKey?
         let body = try await request.body.collect(upTo: context.maxUploadSize)
         if body.readableBytes > 0 {
+            if let problem = JSONBodyText.problem(in: body.readableBytesView) { throw problem }
             guard let rotation = try? JSONValue(parsing: Array(body.readableBytesView)).objectValue else {
                 throw Problem.malformedRequest("The body, when given, is a JSON object.")
             }

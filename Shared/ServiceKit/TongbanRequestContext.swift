@@ -79,6 +79,7 @@ public struct ProblemReportingJSONDecoder: RequestDecoder {
     /// Decodes a body the route collected itself (under a limit of its own, say, or because it
     /// needs the exact bytes), with the same 400 problems.
     public func decode<T: Decodable>(_ type: T.Type, from body: Data) throws(Problem) -> T {
+        if let problem = JSONBodyText.problem(in: body) { throw problem }
         do {
             return try Envelope.decoder.decode(T.self, from: body)
         } catch let error as DecodingError {

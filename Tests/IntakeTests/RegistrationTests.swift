@@ -201,6 +201,25 @@ struct ValidationTests {
         }
     }
 
+    @Test("a NUL or another control character in any text of the application is a 400 naming the field, before PostgreSQL sees it, and nothing is stored")
+    func controlCharactersInTheBody() async throws {
+        try await IntakeFixture.run { intake in
+            var named = ApplicationRequest.make(matter: "eia-registration-filing", applicant: .init(name: "张\u{0}三", residentIdentityNumber: "11010519491231002X"), materials: Self.material)
+            named.site = .init(divisionCode: "130102", address: "石家庄市长安区\u{1B}建设北大街")
+            let refused = try await intake.apply(named)
+            #expect(refused.status == .badRequest, "\(refused.text)")
+            let problems = Dictionary(uniqueKeysWithValues: (refused.problem?.errors ?? []).map { ($0.field, $0.problem) })
+            #expect(Set(problems.keys) == ["applicant.name", "site.address"])
+            #expect(problems["applicant.name"]?.contains("U+0000") == true)
+            #expect(problems["site.address"]?.contains("U+001B") == true)
+            #expect(try await intake.storedRows().values.allSatisfy { $0 == 0 })
+            // A multi-line address is text.
+            var lines = ApplicationRequest.make(matter: "eia-registration-filing", applicant: .init(name: "张三", residentIdentityNumber: "11010519491231002X"), materials: Self.material)
+            lines.site = .init(divisionCode: "130102", address: "石家庄市长安区\n建设北大街 19 号")
+            #expect(try await intake.apply(lines).status == .created)
+        }
+    }
+
     @Test("a tampered material (SHA-256 mismatch) is refused naming the material, and nothing is stored")
     func tamperedMaterial() async throws {
         try await IntakeFixture.run { intake in

@@ -57,6 +57,50 @@ struct KitApplicationTests {
         }
     }
 
+    @Test("header values and the strings of a JSON body are checked too: not UTF-8 or a control character (tab, line feed and carriage return allowed in bodies) is a 400 naming the header or the field")
+    func textInHeadersAndBodies() async throws {
+        let kit = KitApplication()
+        let officer = try await kit.token(KitApplication.officer)
+        let uri = "/departments/market-regulation/tasks/t-1/decision"
+        @Sendable func body(_ legalBasis: String) -> String {
+            #"{"outcome":"approve","legalBasis":"\#(legalBasis)","workingDays":3}"#
+        }
+        try await kit.build().test(.router) { client in
+            var headers = bearer(officer)
+            headers.append(HTTPField(name: HTTPField.Name("Idempotency-Key")!, value: [0xFF, 0x41]))
+            try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: Self.decision)) { response in
+                #expect(response.status == .badRequest)
+                #expect(response.problem?.errors?.first?.field == "idempotency-key")
+                #expect(response.problem?.errors?.first?.problem == "is not UTF-8")
+            }
+            headers = bearer(officer)
+            headers.append(HTTPField(name: HTTPField.Name("Idempotency-Key")!, lenientValue: Array("key\u{1}1".utf8)))
+            try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: Self.decision)) { response in
+                #expect(response.status == .badRequest)
+                #expect(response.problem?.errors?.first?.problem.contains("U+0001") == true, "\(response.problem?.errors ?? [])")
+            }
+            for (legalBasis, problem) in [(#"第\u0000条"#, "U+0000"), (#"第\b条"#, "U+0008"), ("第\u{85}条", "U+0085"), (#"第\u007F条"#, "U+007F")] {
+                try await client.execute(uri: uri, method: .post, headers: bearer(officer), body: ByteBuffer(string: body(legalBasis))) { response in
+                    #expect(response.status == .badRequest, "\(legalBasis)")
+                    #expect(response.problem?.errors?.first?.field == "legalBasis", "\(legalBasis)")
+                    #expect(response.problem?.errors?.first?.problem.contains(problem) == true, "\(legalBasis): \(response.problem?.errors ?? [])")
+                }
+            }
+            // A member's name is a string too; a nested one names its path.
+            try await client.execute(uri: uri, method: .post, headers: bearer(officer), body: ByteBuffer(string: #"{"outcome":"approve","legalBasis":"x","workingDays":3,"notes":[{"a\u0001":"y"}]}"#)) { response in
+                #expect(response.status == .badRequest)
+                #expect(response.problem?.errors?.first?.field == "notes[0]")
+                #expect(response.problem?.errors?.first?.problem == "a member's name contains the control character U+0001")
+            }
+            // Lines and tabs are text; an escaped backslash before "u0000" is text as well.
+            for legalBasis in [#"第一款\n第二款\t（一）"#, #"C:\\u0000"#] {
+                try await client.execute(uri: uri, method: .post, headers: bearer(officer), body: ByteBuffer(string: body(legalBasis))) { response in
+                    #expect(response.status == .ok, "\(legalBasis): \(response.problem?.errors ?? [])")
+                }
+            }
+        }
+    }
+
     @Test("the wrong role: 403")
     func wrongRole() async throws {
         let kit = KitApplication()
