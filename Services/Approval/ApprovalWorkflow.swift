@@ -223,7 +223,7 @@ struct ApprovalWorkflow: Sendable {
 
     /// Officers of another region are refused before any task is looked up: the answer is the
     /// same whether the task exists or not.
-    private func requireHomeRegion(_ officer: Principal) throws {
+    func requireHomeRegion(_ officer: Principal) throws {
         try officer.require([.officer])
         guard officer.region == homeRegion else {
             throw Problem.forbidden("Officers act only on their own region's tasks; this is region \(homeRegion).")

@@ -26,8 +26,16 @@ struct TaskController {
     static let defaultLimit = 100
     static let maximumLimit = 500
 
-    @Sendable func list(_ request: Request, context: TongbanRequestContext) async throws -> Encoded<DepartmentTaskList> {
+    /// The caller, an officer of this region. Another region's officer is refused (403) before
+    /// anything of the request is read, so the answer is the same whatever the task or the body.
+    func homeOfficer(_ context: TongbanRequestContext) throws -> Principal {
         let officer = try context.requirePrincipal(.officer)
+        try workflow.requireHomeRegion(officer)
+        return officer
+    }
+
+    @Sendable func list(_ request: Request, context: TongbanRequestContext) async throws -> Encoded<DepartmentTaskList> {
+        let officer = try homeOfficer(context)
         let query = request.uri.queryParameters
         var errors: [FieldError] = []
         var states = DepartmentTask.State.awaitingWork
@@ -60,7 +68,7 @@ struct TaskController {
     }
 
     @Sendable func show(_ request: Request, context: TongbanRequestContext) async throws -> Encoded<TongbanClient.DepartmentTask> {
-        let officer = try context.requirePrincipal(.officer)
+        let officer = try homeOfficer(context)
         let (task, approvalCase, siblings) = try await workflow.view(task: try taskID(context), by: officer)
         return Encoded(task.detailedView(approvalCase, siblings: siblings, workflow: workflow, now: workflow.now()))
     }
@@ -68,7 +76,7 @@ struct TaskController {
     /// A material of a case a partner region handed over (跨省通办): the officers of its tasks
     /// read it here, in this region, as the partner signed it. Home cases' materials are intake's.
     @Sendable func material(_ request: Request, context: TongbanRequestContext) async throws -> Response {
-        let officer = try context.requirePrincipal(.officer)
+        let officer = try homeOfficer(context)
         let sha256 = try context.parameters.require("sha256")
         let (reference, content) = try await workflow.material(sha256, task: try taskID(context), by: officer)
         guard let content else {
@@ -78,7 +86,7 @@ struct TaskController {
     }
 
     @Sendable func claim(_ request: Request, context: TongbanRequestContext) async throws -> Encoded<TongbanClient.DepartmentTask> {
-        let officer = try context.requirePrincipal(.officer)
+        let officer = try homeOfficer(context)
         let (task, _) = try await workflow.change(task: try taskID(context), by: officer) { task, now throws(TaskRefusal) in
             try task.claim(by: officer.subject, at: now)
         }
@@ -91,7 +99,7 @@ struct TaskController {
     }
 
     @Sendable func requestSupplement(_ request: Request, context: TongbanRequestContext) async throws -> EditedResponse<Encoded<TongbanClient.DepartmentTask.SupplementRequest>> {
-        let officer = try context.requirePrincipal(.officer)
+        let officer = try homeOfficer(context)
         let id = try taskID(context)
         let body = try await request.decode(as: SupplementRequestBody.self, context: context)
         let (_, supplement) = try await workflow.change(task: id, by: officer) { task, now throws(TaskRefusal) in
@@ -122,7 +130,7 @@ struct TaskController {
     }
 
     @Sendable func recordInspection(_ request: Request, context: TongbanRequestContext) async throws -> EditedResponse<Encoded<TongbanClient.DepartmentTask.Step>> {
-        let officer = try context.requirePrincipal(.officer)
+        let officer = try homeOfficer(context)
         let id = try taskID(context)
         let body = try await request.decode(as: InspectionBody.self, context: context)
         let (_, step) = try await workflow.change(task: id, by: officer) { task, now throws(TaskRefusal) in
@@ -137,7 +145,7 @@ struct TaskController {
     }
 
     @Sendable func approve(_ request: Request, context: TongbanRequestContext) async throws -> Encoded<TongbanClient.DepartmentTask> {
-        let officer = try context.requirePrincipal(.officer)
+        let officer = try homeOfficer(context)
         let id = try taskID(context)
         let body = try await request.decode(as: ApprovalBody.self, context: context)
         let (task, _) = try await workflow.change(task: id, by: officer, { task, now throws(TaskRefusal) in
@@ -152,7 +160,7 @@ struct TaskController {
     }
 
     @Sendable func reject(_ request: Request, context: TongbanRequestContext) async throws -> Encoded<TongbanClient.DepartmentTask> {
-        let officer = try context.requirePrincipal(.officer)
+        let officer = try homeOfficer(context)
         let id = try taskID(context)
         let body = try await request.decode(as: RejectionBody.self, context: context)
         let (task, _) = try await workflow.change(task: id, by: officer, { task, now throws(TaskRefusal) in
@@ -168,7 +176,7 @@ struct TaskController {
     }
 
     @Sendable func verify(_ request: Request, context: TongbanRequestContext) async throws -> Encoded<TongbanClient.DepartmentTask> {
-        let officer = try context.requirePrincipal(.officer)
+        let officer = try homeOfficer(context)
         let id = try taskID(context)
         let body = try await request.decode(as: VerificationBody.self, context: context)
         let (task, _) = try await workflow.change(task: id, by: officer) { task, now throws(TaskRefusal) in

@@ -151,7 +151,7 @@ struct CasesController: Sendable {
     }
 
     func read(_ context: TongbanRequestContext) async throws -> Response {
-        let caller = try context.requirePrincipal()
+        let caller = try context.requirePrincipal(.applicant, .clerk, .officer)
         let number = try context.caseNumber()
         _ = try requireAccess(caller, to: try await workflow.accessFacts(number), officers: true)
         guard let view = try await workflow.view(number) else { throw Problem.notFound("No such case.") }
@@ -161,7 +161,7 @@ struct CasesController: Sendable {
     // MARK: GET /cases/{number}/materials/{id}
 
     func material(_ context: TongbanRequestContext) async throws -> Response {
-        let caller = try context.requirePrincipal()
+        let caller = try context.requirePrincipal(.applicant, .clerk, .officer)
         let number = try context.caseNumber()
         _ = try requireAccess(caller, to: try await workflow.accessFacts(number), officers: true)
         guard let id = UUID(uuidString: try context.parameters.require("id")),
@@ -177,7 +177,7 @@ struct CasesController: Sendable {
     }
 
     func supplement(_ request: Request, _ context: TongbanRequestContext) async throws -> Response {
-        let caller = try context.requirePrincipal()
+        let caller = try context.requirePrincipal(.applicant, .clerk)
         let number = try context.caseNumber()
         _ = try requireAccess(caller, to: try await workflow.accessFacts(number), officers: false)
         let body = Data(try await request.body.collect(upTo: settings.maximumApplicationBytes).readableBytesView)
@@ -195,7 +195,7 @@ struct CasesController: Sendable {
     }
 
     func withdraw(_ request: Request, _ context: TongbanRequestContext) async throws -> Response {
-        let caller = try context.requirePrincipal()
+        let caller = try context.requirePrincipal(.applicant, .clerk)
         let number = try context.caseNumber()
         _ = try requireAccess(caller, to: try await workflow.accessFacts(number), officers: false)
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)

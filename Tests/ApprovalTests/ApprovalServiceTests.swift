@@ -120,6 +120,8 @@ struct ApprovalServiceTests {
             let response = try await client.call(.post, "/tasks/\(task.id)/approval", token: elsewhere, json: "{}")
             #expect(response.status == .forbidden)
             #expect(try await client.call(.post, "/tasks/\(UUID())/approval", token: elsewhere, json: "{}").status == .forbidden)
+            // Before anything of the request is read: a malformed id or body changes nothing.
+            #expect(try await client.call(.post, "/tasks/not-a-task/approval", token: elsewhere, json: "{not json").status == .forbidden)
 
             #expect(try await client.task(task.id, token: resources)?.state == .open)
         }

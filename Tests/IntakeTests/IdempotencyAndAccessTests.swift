@@ -108,6 +108,7 @@ struct AccessTests {
             let supervisor = Principal(subject: "supervisor-1", role: .supervisor)
             #expect(try await intake.get("/cases/\(receipt.caseNumber)", as: supervisor).status == .forbidden)
             #expect(try await intake.get("/cases/130100-20260101-999999", as: supervisor).status == .forbidden)
+            #expect(try await intake.get("/cases/no-case-number", as: supervisor).status == .forbidden)
             #expect(try await intake.post("/cases", json: Self.application, as: nil, idempotencyKey: "x").status == .unauthorized)
             #expect(try await intake.count("cases") == 1)
         }
