@@ -80,9 +80,8 @@ struct SealController: Sendable {
     @Sendable func caseLicences(_ request: Request, context: TongbanRequestContext) async throws -> Encoded<CaseLicences> {
         let principal = try context.requirePrincipal(.applicant, .clerk, .officer, .supervisor)
         let caseNumber = try context.parameters.require("caseNumber")
-        let readable = try await workflow.licences(caseNumber: caseNumber).filter { issued in
-            principal.role == .officer ? reach(of: principal, to: issued) == .whole : reach(of: principal, to: issued) != nil
-        }
+        // An officer's reach is whole or none: only their own department's licences remain.
+        let readable = try await workflow.licences(caseNumber: caseNumber).filter { reach(of: principal, to: $0) != nil }
         guard !readable.isEmpty else { throw Problem.notFound("No licences of case \(caseNumber).") }
         return Encoded(CaseLicences(caseNumber: caseNumber, licences: readable.map { issued in
             CaseLicences.Entry(summary: issued.summary, standing: verifier.standingResult(of: issued, keyID: nil).verdict)
