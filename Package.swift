@@ -300,7 +300,11 @@ let package = Package(
         ),
         .testTarget(
             name: "SystemTests",
-            dependencies: ["ServiceTestSupport", "TongbanClient", "ServiceKit", "Messaging", "TestSupport"],
+            dependencies: [
+                "ServiceTestSupport", "TongbanClient", "ServiceKit", "Messaging", "TestSupport", "Domain",
+                // Docs/openapi.yaml, read as plain values for the route tests.
+                .product(name: "Yams", package: "Yams"),
+            ],
             path: "Tests/SystemTests",
             swiftSettings: strict
         ),

@@ -47,7 +47,8 @@ func buildApplication(
     }
     return buildServiceApplication(
         runtime: runtime,
-        services: [producer, runtime.outboxPublisher(producer: producer), consumer]
+        services: [producer, runtime.outboxPublisher(producer: producer), consumer],
+        personalData: TaskController.personalData
     ) { router in
         TaskController(workflow: workflow).addRoutes(to: router)
     }

@@ -280,7 +280,8 @@ struct WorkingDay: Sendable {
     let audience = ProcessInfo.processInfo.environment["TONGBAN_TOKEN_AUDIENCE"] ?? "tongban"
 
     func applicant(_ applicant: Applicant) async throws -> String {
-        try await token(for: Principal(subject: applicant.account, role: .applicant))
+        let identity = applicant.request.residentIdentityNumber ?? applicant.request.unifiedSocialCreditCode
+        return try await token(for: Principal(subject: applicant.account, role: .applicant, identity: identity))
     }
 
     func officer(_ subject: String, department: String, region: String? = nil) async throws -> String {

@@ -3,7 +3,7 @@ import Postgres
 /// Evaluation's schema: its own projection of cases and task clocks (built from events only), the
 /// alerts raised, ratings and rectifications. Messaging's tables are version 1.
 enum EvaluationMigrations {
-    static let all = [projection, partnerParts]
+    static let all = [projection, partnerParts, applicantIdentity]
 
     static let projection = PostgresMigration(version: 2, name: "supervision projection, alerts, ratings, rectifications", sql: """
         -- A case as the events told it. Events of different topics arrive in any order, so every
@@ -124,5 +124,12 @@ enum EvaluationMigrations {
         -- and when approval decided them.
         ALTER TABLE cases ADD COLUMN home_matters boolean, ADD COLUMN home_decided_at timestamptz;
         UPDATE cases SET home_decided_at = completed_at;
+        """)
+
+    /// Applicants reach their case's rating by their verified identity, not by the account a clerk
+    /// named: the projection keeps the identity's SHA-256, not the number. Cases recorded before
+    /// this have none, and only supervisors reach them.
+    static let applicantIdentity = PostgresMigration(version: 4, name: "the applicant's identity digest", sql: """
+        ALTER TABLE cases ADD COLUMN applicant_identity_digest text;
         """)
 }

@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import Messaging
 import Postgres
+import ServiceKit
 import TongbanClient
 
 /// Evaluation's tables: its own projection of cases, task clocks, suspensions and partner regions'
@@ -14,11 +15,12 @@ enum EvaluationRepository {
     /// Creates the case or fills in what this event knows.
     static func recordCase(_ number: String, region: String?, applicant: ApplicantRecord? = nil, bundle: CaseSubmitted.Bundle? = nil, acceptedAt: Date? = nil, on connection: PostgresConnection) async throws {
         _ = try await connection.query("""
-            INSERT INTO cases (case_number, region, applicant_account, applicant_name, bundle_name, accepted_at)
-            VALUES (\(number), \(region), \(applicant?.account), \(applicant?.name), \(bundle?.name), \(acceptedAt))
+            INSERT INTO cases (case_number, region, applicant_account, applicant_identity_digest, applicant_name, bundle_name, accepted_at)
+            VALUES (\(number), \(region), \(applicant?.account), \(applicant.map { Principal.identityDigest($0.identifier) }), \(applicant?.name), \(bundle?.name), \(acceptedAt))
             ON CONFLICT (case_number) DO UPDATE SET
                 region = COALESCE(cases.region, EXCLUDED.region),
                 applicant_account = COALESCE(cases.applicant_account, EXCLUDED.applicant_account),
+                applicant_identity_digest = COALESCE(cases.applicant_identity_digest, EXCLUDED.applicant_identity_digest),
                 applicant_name = COALESCE(cases.applicant_name, EXCLUDED.applicant_name),
                 bundle_name = COALESCE(cases.bundle_name, EXCLUDED.bundle_name),
                 accepted_at = COALESCE(cases.accepted_at, EXCLUDED.accepted_at)
@@ -342,7 +344,7 @@ enum EvaluationRepository {
 
     /// A case as its applicant rates it: whose it is and whether it is completed or withdrawn.
     struct CaseRow: Decodable, Sendable {
-        var applicantAccount: String?
+        var applicantIdentityDigest: String?
         var completedAt: Date?
         var withdrawnAt: Date?
     }
@@ -359,7 +361,7 @@ enum EvaluationRepository {
     /// The case; with `lock`, its row locked until the transaction ends, so that one case is rated once at a time.
     static func applicantCase(_ number: String, lock: Bool, on connection: PostgresConnection) async throws -> CaseRow? {
         try await connection.query("""
-            SELECT applicant_account, completed_at, withdrawn_at FROM cases WHERE case_number = \(number) \(unescaped: lock ? "FOR UPDATE" : "")
+            SELECT applicant_identity_digest, completed_at, withdrawn_at FROM cases WHERE case_number = \(number) \(unescaped: lock ? "FOR UPDATE" : "")
             """).decodeRecords(CaseRow.self, keys: .convertFromSnakeCase).first
     }
 

@@ -32,7 +32,8 @@ func buildApplication(runtime: ServiceRuntime, settings: EvaluationSettings) asy
     let scanner = SupervisionScanner(workflow: supervision, interval: settings.scanInterval, logger: runtime.logger)
     return buildServiceApplication(
         runtime: runtime,
-        services: [producer, runtime.outboxPublisher(producer: producer), consumer, scanner]
+        services: [producer, runtime.outboxPublisher(producer: producer), consumer, scanner],
+        personalData: RatingsController.personalData.union(RectificationsController.personalData).union(SupervisionController.personalData)
     ) { router in
         RatingsController(workflow: ratings).addRoutes(to: router)
         RectificationsController(workflow: ratings).addRoutes(to: router)

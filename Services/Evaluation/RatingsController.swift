@@ -10,6 +10,9 @@ import TongbanClient
 struct RatingsController: Sendable {
     let workflow: RatingsWorkflow
 
+    /// The reads of personal data that the access log records for staff.
+    static let personalData: Set<String> = ["GET /cases/{number}/rating"]
+
     func addRoutes(to router: Router<TongbanRequestContext>) {
         router.post("cases/{number}/rating") { request, context in try await rate(request, context) }
         router.get("cases/{number}/rating") { _, context in try await read(context) }

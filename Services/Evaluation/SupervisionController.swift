@@ -11,6 +11,9 @@ struct SupervisionController: Sendable {
     let workflow: EvaluationWorkflow
     var settings: EvaluationSettings { workflow.settings }
 
+    /// The reads of personal data that the access log records.
+    static let personalData: Set<String> = ["GET /supervision/cases/{number}"]
+
     func addRoutes(to router: Router<TongbanRequestContext>) {
         router.get("supervision/overview") { request, context in try await overview(request, context) }
         router.get("supervision/cases/{number}") { _, context in try await caseClocks(context) }

@@ -14,10 +14,11 @@ import TongbanClient
 struct CasesController: Sendable {
     let workflow: IntakeWorkflow
 
+    /// The reads of personal data that the access log records for staff.
+    static let personalData: Set<String> = ["GET /cases", "GET /cases/{number}", "GET /cases/{number}/materials/{id}"]
+
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
     static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
-    /// RFC 5987 attr-chars: everything else in a file name is percent-encoded UTF-8.
-    var homeRegion: DivisionCode { workflow.homeRegion }
     var settings: IntakeSettings { workflow.settings }
 
     func addRoutes(to router: Router<TongbanRequestContext>) {
@@ -31,11 +32,12 @@ struct CasesController: Sendable {
 
     // MARK: Who may do what
 
-    /// Applicants apply for themselves; clerks register for anyone, but only at their own region's window.
+    /// Applicants apply for themselves, once their account's identity is verified (实名认证); clerks
+    /// register for anyone, at their own region's window (`requirePrincipal` refuses another region's).
     func requireRegistrar(_ context: TongbanRequestContext) throws(Problem) -> Principal {
         let caller = try context.requirePrincipal(.applicant, .clerk)
-        if caller.role == .clerk, caller.region != homeRegion.value {
-            throw .forbidden("Clerks register applications at their own region's window; this window serves \(homeRegion.value).")
+        if caller.role == .applicant, caller.identity == nil {
+            throw .forbidden("An online account applies once its identity is verified (实名认证); this token carries no identity.")
         }
         return caller
     }
@@ -48,7 +50,7 @@ struct CasesController: Sendable {
         try caller.require(officers ? [.applicant, .clerk, .officer] : [.applicant, .clerk])
         guard let facts else { throw .notFound("No such case.") }
         let reaches = switch caller.role {
-        case .applicant: caller.isApplicant(facts.applicantAccount)
+        case .applicant: caller.isApplicant(identifiedBy: facts.applicantIdentifier)
         case .clerk: caller.isClerk(in: facts.region)
         case .officer: facts.departments.contains { caller.isOfficer(of: $0.department, in: $0.region) }
         default: false
@@ -141,7 +143,8 @@ struct CasesController: Sendable {
         }
         guard errors.isEmpty else { throw Problem.validation(errors) }
         let cases = try await workflow.list(
-            applicantAccount: caller.role == .applicant ? caller.subject : nil,
+            // An applicant without a verified identity has no cases: the empty string matches none.
+            applicantIdentifier: caller.role == .applicant ? caller.identity ?? "" : nil,
             region: caller.role == .clerk ? caller.region : nil,
             status: status,
             before: before,

@@ -2,7 +2,7 @@ import Postgres
 
 /// Intake's schema. Messaging's tables are version 1.
 enum IntakeMigrations {
-    static let all = [cases, partnerParts, partnerRequests]
+    static let all = [cases, partnerParts, partnerRequests, applicantIdentity]
 
     static let cases = PostgresMigration(version: 2, name: "cases, materials, timeline, idempotency keys", sql: """
         CREATE TABLE case_sequences (
@@ -130,5 +130,14 @@ enum IntakeMigrations {
     /// a case this window handed over; the applicant answers here, and the answer travels back.
     static let partnerRequests = PostgresMigration(version: 4, name: "partner regions' supplement requests", sql: """
         ALTER TABLE supplement_requests ADD COLUMN partner_region text;
+        """)
+
+    /// Applicants reach their cases by their verified identity, not by the account a clerk named:
+    /// the case keeps its applicant's identifier beside the account, indexed for the applicant's list.
+    static let applicantIdentity = PostgresMigration(version: 5, name: "cases by the applicant's identity", sql: """
+        ALTER TABLE cases ADD COLUMN applicant_identifier text;
+        UPDATE cases SET applicant_identifier = submission->'applicant'->>'identifier';
+        ALTER TABLE cases ALTER COLUMN applicant_identifier SET NOT NULL;
+        CREATE INDEX cases_by_applicant_identifier ON cases (applicant_identifier, number DESC);
         """)
 }

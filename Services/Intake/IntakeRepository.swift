@@ -4,11 +4,12 @@ import Messaging
 import Postgres
 import TongbanClient
 
-/// Who may see a case: its applicant, its region, and the departments handling its tasks.
+/// Who may see a case: its applicant (by identity), its region, and the departments handling its tasks.
 struct CaseAccessFacts: Sendable {
     var number: String
     var region: String
-    var applicantAccount: String
+    /// The applicant's resident identity number or unified social credit code.
+    var applicantIdentifier: String
     /// (department, region) of every task approval opened for the case.
     var departments: [(department: String, region: String)]
 }
@@ -88,8 +89,8 @@ struct IntakeRepository: Sendable {
 
     func insertCase(_ submitted: CaseSubmitted, site: ApplicationRequest.Site?, registeredBy: String, role: String, status: CaseStatus, on connection: PostgresConnection) async throws {
         _ = try await connection.query("""
-            INSERT INTO cases (number, region, applicant_account, registered_by, registered_by_role, status, accepted_at, site, submission)
-            VALUES (\(submitted.caseNumber), \(submitted.region), \(submitted.applicant.account), \(registeredBy), \(role), \(status.rawValue),
+            INSERT INTO cases (number, region, applicant_account, applicant_identifier, registered_by, registered_by_role, status, accepted_at, site, submission)
+            VALUES (\(submitted.caseNumber), \(submitted.region), \(submitted.applicant.account), \(submitted.applicant.identifier), \(registeredBy), \(role), \(status.rawValue),
                     \(submitted.acceptedAt), \(try site.map(PostgresJSONB.init)), \(try PostgresJSONB(submitted)))
             """)
         for region in Set(submitted.matters.map(\.region)).subtracting([submitted.region]).sorted() {
@@ -124,13 +125,13 @@ struct IntakeRepository: Sendable {
     // MARK: Reading
 
     func accessFacts(number: String, on connection: PostgresConnection? = nil) async throws -> CaseAccessFacts? {
-        let query: PostgresQuery = "SELECT region, applicant_account FROM cases WHERE number = \(number)"
-        guard let (region, account) = try await run(query, on: connection).decode((String, String).self).first else {
+        let query: PostgresQuery = "SELECT region, applicant_identifier FROM cases WHERE number = \(number)"
+        guard let (region, identifier) = try await run(query, on: connection).decode((String, String).self).first else {
             return nil
         }
         let tasks: PostgresQuery = "SELECT DISTINCT department, region FROM tasks WHERE case_number = \(number)"
         let departments = try await run(tasks, on: connection).decode((String, String).self)
-        return CaseAccessFacts(number: number, region: region, applicantAccount: account, departments: departments.map { ($0.0, $0.1) })
+        return CaseAccessFacts(number: number, region: region, applicantIdentifier: identifier, departments: departments.map { ($0.0, $0.1) })
     }
 
     /// Locks the case for a change and returns its status, or nil when there is no such case.
@@ -281,10 +282,10 @@ struct IntakeRepository: Sendable {
     }
 
     /// Cases newest first, `limit` at a time, before the cursor `before` (a case number).
-    func list(applicantAccount: String?, region: String?, status: CaseStatus?, before: String?, limit: Int) async throws -> CaseList {
+    func list(applicantIdentifier: String?, region: String?, status: CaseStatus?, before: String?, limit: Int) async throws -> CaseList {
         let rows = try await database.query("""
             SELECT number, status, accepted_at, submission FROM cases
-            WHERE (\(applicantAccount)::text IS NULL OR applicant_account = \(applicantAccount))
+            WHERE (\(applicantIdentifier)::text IS NULL OR applicant_identifier = \(applicantIdentifier))
               AND (\(region)::text IS NULL OR region = \(region))
               AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
               AND (\(before)::text IS NULL OR number < \(before))

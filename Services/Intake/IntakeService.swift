@@ -40,7 +40,8 @@ func buildApplication(runtime: ServiceRuntime, settings: IntakeSettings) async t
     ])
     return buildServiceApplication(
         runtime: runtime,
-        services: [producer, runtime.outboxPublisher(producer: producer), consumer]
+        services: [producer, runtime.outboxPublisher(producer: producer), consumer],
+        personalData: CasesController.personalData
     ) { router in
         CatalogueController(catalogue: settings.catalogue).addRoutes(to: router)
         CasesController(workflow: workflow).addRoutes(to: router)

@@ -205,8 +205,8 @@ struct IntakeWorkflow: Sendable {
         try await repository.view(number)
     }
 
-    func list(applicantAccount: String?, region: String?, status: CaseStatus?, before: String?, limit: Int) async throws -> CaseList {
-        try await repository.list(applicantAccount: applicantAccount, region: region, status: status, before: before, limit: limit)
+    func list(applicantIdentifier: String?, region: String?, status: CaseStatus?, before: String?, limit: Int) async throws -> CaseList {
+        try await repository.list(applicantIdentifier: applicantIdentifier, region: region, status: status, before: before, limit: limit)
     }
 
     func material(caseNumber: String, id: UUID) async throws -> StoredMaterial? {

@@ -221,21 +221,27 @@ extension ApplicationForm {
         case (_?, _?):
             errors.append(FieldError(field: "applicant", problem: "give residentIdentityNumber (a person) or unifiedSocialCreditCode (an enterprise), not both"))
         }
-        // An applicant applies for themselves: the case belongs to the token's subject.
-        let account: String?
+        // An applicant applies for themselves: in the name of the account's verified identity, from
+        // that account. A clerk may note the applicant's online account; it grants nothing, since
+        // applicants reach cases by their verified identity. No account noted is the empty one.
+        let account: String
         switch caller.role {
         case .applicant:
             if let given = applicant.account, given != caller.subject {
                 errors.append(FieldError(field: "applicant.account", problem: "an applicant applies only for their own account (\(caller.subject))"))
             }
+            if let (kind, identifier) = record, identifier != caller.identity {
+                let field = kind == .person ? "applicant.residentIdentityNumber" : "applicant.unifiedSocialCreditCode"
+                errors.append(FieldError(field: field, problem: "an applicant applies only in the name of their account's verified identity"))
+            }
             account = caller.subject
         default:
-            account = applicant.account ?? record?.1
+            account = applicant.account ?? ""
         }
         if let given = applicant.account, given.trimmingCharacters(in: .whitespaces).isEmpty {
             errors.append(FieldError(field: "applicant.account", problem: "is empty"))
         }
-        guard let (kind, identifier) = record, let account, !name.isEmpty else { return nil }
+        guard let (kind, identifier) = record, !name.isEmpty else { return nil }
         return ApplicantRecord(kind: kind, name: name, identifier: identifier, account: account)
     }
 }

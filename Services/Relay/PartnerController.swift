@@ -8,6 +8,9 @@ import TongbanClient
 struct PartnerController {
     let workflow: RelayWorkflow
 
+    /// The reads of personal data that the access log records.
+    static let personalData: Set<String> = ["GET /relay/cases/{number}"]
+
     func addRoutes(to router: Router<TongbanRequestContext>) {
         router.get("relay/partners") { _, context -> Response in
             _ = try context.requirePrincipal(.admin)

@@ -79,7 +79,8 @@ func buildApplication(runtime: ServiceRuntime, relay: RelaySettings, now: @escap
     let controller = PartnerController(workflow: workflow)
     return buildServiceApplication(
         runtime: runtime,
-        services: [producer, runtime.outboxPublisher(producer: producer), outbound, inbox, housekeeping] + deliveries
+        services: [producer, runtime.outboxPublisher(producer: producer), outbound, inbox, housekeeping] + deliveries,
+        personalData: PartnerController.personalData
     ) { router in
         controller.addRoutes(to: router)
     }

@@ -21,6 +21,9 @@ struct SealController: Sendable {
     /// Guessed references answer 429 after a while (see `MissLimiter`).
     let misses = MissLimiter()
 
+    /// The reads of personal data that the access log records for staff.
+    static let personalData: Set<String> = ["GET /licences/{number}", "GET /licences/{number}/page", "GET /cases/{caseNumber}/licences"]
+
     func addRoutes(to router: Router<TongbanRequestContext>) {
         router.get("licences/{number}", use: licence)
         router.get("licences/{number}/page", use: page)
@@ -45,7 +48,7 @@ struct SealController: Sendable {
     }
 
     func reach(of principal: Principal, to issued: IssuedLicence) -> Reach? {
-        if principal.isApplicant(issued.holderAccount) || principal.isOfficer(of: issued.department, in: addresses.region) { return .whole }
+        if issued.holderIdentifier.map(principal.isApplicant(identifiedBy:)) == true || principal.isOfficer(of: issued.department, in: addresses.region) { return .whole }
         if principal.isClerk(in: addresses.region) || principal.role == .supervisor { return .masked }
         return nil
     }

@@ -15,6 +15,9 @@ struct IssuedLicence: Sendable {
 
     /// The department that decided the licence's matter.
     var department: String? { credential["credentialSubject", "matter", "department"]?.stringValue }
+    /// The holder's resident identity number or unified social credit code: the holder reaches the
+    /// licence through it (`Principal.identity`), not through the account the case named.
+    var holderIdentifier: String? { credential["credentialSubject", "holder", "identifier"]?.stringValue }
     /// A natural person's licence, whose holder's name and identity number are personal data.
     var heldByPerson: Bool { credential["credentialSubject", "holder", "type"]?.stringValue == "Person" }
 }

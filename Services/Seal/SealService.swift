@@ -52,6 +52,7 @@ func buildApplication(runtime: ServiceRuntime, seal: SealSettings) async throws 
         runtime: runtime,
         readinessChecks: [workers],
         services: [producer, workers],
+        personalData: SealController.personalData,
         routes: controller.addRoutes(to:)
     )
 }

@@ -25,14 +25,22 @@ public struct ServiceClient: Sendable {
     }
 
     func send(_ method: String, _ path: String, body: Data?, token: String?, idempotencyKey: String?, accept: String? = nil) async throws -> ServiceResponse {
+        var headers: [String: String] = [:]
+        if body != nil { headers["Content-Type"] = "application/json" }
+        if let token { headers["Authorization"] = "Bearer \(token)" }
+        if let idempotencyKey { headers["Idempotency-Key"] = idempotencyKey }
+        if let accept { headers["Accept"] = accept }
+        return try await send(method, path, body: body, headers: headers)
+    }
+
+    /// Any request, with exactly these headers and body: for tests that send what a careless or
+    /// hostile client would.
+    public func send(_ method: String, _ path: String, body: Data?, headers: [String: String]) async throws -> ServiceResponse {
         guard let url = URL(string: path, relativeTo: baseURL) else { throw URLError(.badURL) }
         var request = URLRequest(url: url)
         request.httpMethod = method
         request.httpBody = body
-        if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        if let idempotencyKey { request.setValue(idempotencyKey, forHTTPHeaderField: "Idempotency-Key") }
-        if let accept { request.setValue(accept, forHTTPHeaderField: "Accept") }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         let (data, response) = try await session.data(for: request)
         let http = response as? HTTPURLResponse
         return ServiceResponse(

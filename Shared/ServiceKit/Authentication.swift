@@ -29,12 +29,17 @@ public struct Principal: Sendable, Equatable {
     public var region: String?
     /// The department an officer acts for.
     public var department: String?
+    /// An applicant's verified identity (实名认证): the resident identity number of a person, or
+    /// the unified social credit code of the enterprise the account acts for. An applicant reaches
+    /// a case, a licence or a rating only through it: never through an account a clerk named.
+    public var identity: String?
 
-    public init(subject: String, role: Role, region: String? = nil, department: String? = nil) {
+    public init(subject: String, role: Role, region: String? = nil, department: String? = nil, identity: String? = nil) {
         self.subject = subject
         self.role = role
         self.region = region
         self.department = department
+        self.identity = identity
     }
 
     /// 403 unless the caller holds one of `roles` (any role when `roles` is empty).
@@ -52,9 +57,20 @@ public struct Principal: Sendable, Equatable {
         guard self.department == department else { throw .notFound(notFound) }
     }
 
-    /// The applicant whose account `account` is.
-    public func isApplicant(_ account: String) -> Bool {
-        role == .applicant && subject == account
+    /// The applicant whose verified identity is `identifier` (a case's applicant, a licence's holder).
+    public func isApplicant(identifiedBy identifier: String) -> Bool {
+        role == .applicant && identity != nil && identity == identifier
+    }
+
+    /// The SHA-256 (hexadecimal) of an applicant's identity, for a service that recognises the
+    /// applicant without keeping the identity number itself (evaluation).
+    public static func identityDigest(_ identifier: String) -> String {
+        SHA256.hash(data: Data(identifier.utf8)).hexadecimal
+    }
+
+    /// The applicant whose verified identity has the digest `digest` (see `identityDigest`).
+    public func isApplicant(identityDigest digest: String) -> Bool {
+        role == .applicant && identity.map(Self.identityDigest) == digest
     }
 
     /// An officer of `department` in `region`: the department's officers elsewhere are not.
@@ -67,13 +83,6 @@ public struct Principal: Sendable, Equatable {
         role == .clerk && self.region == region
     }
 
-    /// Applicants see only their own cases. Someone else's case answers 404, as if it did not exist,
-    /// so that case numbers cannot be probed.
-    public func requireOwnCase(applicantID: String) throws(Problem) {
-        guard role == .applicant, subject == applicantID else {
-            throw .notFound("No such case.")
-        }
-    }
 }
 
 /// The claims of a Tongban bearer token.
@@ -86,6 +95,8 @@ public struct TokenClaims: JWTPayload, Equatable {
     public var role: String
     public var region: String?
     public var department: String?
+    /// An applicant's verified identity (see `Principal.identity`).
+    public var identity: String?
 
     public func verify(using _: some JWTAlgorithm) async throws {
         try exp.verifyNotExpired()
@@ -120,7 +131,7 @@ public struct TokenVerifier: Sendable {
         guard let role = Role(rawValue: claims.role) else {
             throw .unauthenticated("The token names an unknown role.")
         }
-        let principal = Principal(subject: claims.sub.value, role: role, region: claims.region, department: claims.department)
+        let principal = Principal(subject: claims.sub.value, role: role, region: claims.region, department: claims.department, identity: role == .applicant ? claims.identity : nil)
         if [.clerk, .officer, .partner].contains(role), principal.region == nil {
             throw .unauthenticated("A \(role.rawValue)'s token must name a region.")
         }
@@ -137,12 +148,16 @@ public struct TokenVerifier: Sendable {
 public struct AuthenticationMiddleware: RouterMiddleware {
     public typealias Context = TongbanRequestContext
     let verifier: TokenVerifier
+    let region: String
 
-    public init(verifier: TokenVerifier) {
+    public init(verifier: TokenVerifier, region: String) {
         self.verifier = verifier
+        self.region = region
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        context.homeRegion = region
         guard let authorization = request.headers[.authorization] else {
             return try await next(request, context)
         }
@@ -150,7 +165,6 @@ public struct AuthenticationMiddleware: RouterMiddleware {
             throw Problem.unauthenticated("Only bearer tokens are accepted.")
         }
         let token = authorization.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
-        var context = context
         context.principal = try await verifier.principal(fromBearer: token)
         context.logger[metadataKey: "caller.role"] = .string(context.principal!.role.rawValue)
         return try await next(request, context)
@@ -216,7 +230,8 @@ public struct TokenSigningKey: Sendable {
             exp: .init(value: now.addingTimeInterval(Double(lifetime.components.seconds))),
             role: principal.role.rawValue,
             region: principal.region,
-            department: principal.department
+            department: principal.department,
+            identity: principal.identity
         )
         return try await keys.sign(claims, kid: JWKIdentifier(string: keyID))
     }

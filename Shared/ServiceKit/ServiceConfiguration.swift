@@ -49,6 +49,9 @@ public struct ServiceConfiguration: Sendable {
     public var databaseSchema: String
     /// Prefix for every topic name when several environments share one Kafka cluster; usually empty.
     public var topicNamespace: String
+    /// How long the access log keeps a staff read of personal data, in days (at least the six
+    /// months that 网络安全法 第二十一条 asks of network logs).
+    public var accessLogRetentionDays: Int
 
     public init(service: ServiceName, environment: EnvironmentVariables = .process) throws(ConfigurationError) {
         self.service = service
@@ -73,6 +76,7 @@ public struct ServiceConfiguration: Sendable {
         }
         databaseSchema = try environment.identifier("TONGBAN_DATABASE_SCHEMA", default: service.rawValue)
         topicNamespace = try environment.topicNamespace("TONGBAN_TOPIC_NAMESPACE")
+        accessLogRetentionDays = try environment.integer("TONGBAN_ACCESS_LOG_RETENTION_DAYS", default: 365, in: 180...3650)
     }
 
     /// The service's Kafka client settings; TLS and SASL for a secured cluster go in through

@@ -109,13 +109,15 @@ public enum ServiceRunner {
 
 /// The application every service is built on: problem+json errors, request ids, logs and metrics,
 /// bearer-token authentication, GET /healthz, /readyz (its database and broker, plus
-/// `readinessChecks`) and /metrics, then the service's own `routes`. The database pool, the topic
+/// `readinessChecks`), /metrics and /access-log, then the service's own `routes`; staff reads of
+/// the routes in `personalData` (`METHOD /template`) are recorded in the access log. The database pool, the topic
 /// provisioner and then `services` (producer, consumers) run beside the HTTP server in that order,
 /// and stop in reverse, after HTTP.
 public func buildServiceApplication(
     runtime: ServiceRuntime,
     readinessChecks: [any ReadinessCheck] = [],
     services: [any Service] = [],
+    personalData: Set<String> = [],
     routes: (Router<TongbanRequestContext>) -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let configuration = runtime.configuration
@@ -123,7 +125,8 @@ public func buildServiceApplication(
     router.add(middleware: RequestLoggingMiddleware(metrics: runtime.metrics))
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: TextAtTheEdgeMiddleware())
-    router.add(middleware: AuthenticationMiddleware(verifier: runtime.tokenVerifier))
+    router.add(middleware: AuthenticationMiddleware(verifier: runtime.tokenVerifier, region: configuration.region.value))
+    router.add(middleware: AccessLogMiddleware(routes: personalData, database: runtime.database))
 
     HealthController(service: configuration.service).addRoutes(to: router)
     ReadinessController(checks: [PostgresReadinessCheck(client: runtime.database), KafkaReadinessCheck(admin: runtime.kafkaAdmin)] + readinessChecks)
@@ -135,6 +138,8 @@ public func buildServiceApplication(
             body: .init(byteBuffer: ByteBuffer(string: runtime.metrics.exposition()))
         )
     }
+    AccessLogController(service: configuration.service, database: runtime.database, retentionDays: configuration.accessLogRetentionDays)
+        .addRoutes(to: router)
     routes(router)
     // Every route the service answers, once at start-up: an operator checking a deployment, and the
     // test that holds Docs/openapi.yaml to what the code really serves, read it here.
@@ -149,6 +154,7 @@ public func buildServiceApplication(
         services: [
             runtime.database,
             TopicProvisioner(admin: runtime.kafkaAdmin, topics: TopicRegistry.all.map(runtime.topic), logger: runtime.logger),
+            AccessLogRetention(database: runtime.database, retentionDays: configuration.accessLogRetentionDays, logger: runtime.logger),
         ] + services,
         logger: runtime.logger
     )

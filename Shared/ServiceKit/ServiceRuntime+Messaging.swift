@@ -15,12 +15,12 @@ extension ServiceRuntime {
         "/tongban/\(configuration.region)/\(configuration.service.rawValue)"
     }
 
-    /// Applies messaging's tables and then `migrations` to the service's own schema; several
+    /// Applies messaging's tables, the access log and then `migrations` to the service's own schema; several
     /// instances starting together apply each one once.
     public func migrate(_ migrations: [PostgresMigration]) async throws {
         try await PostgresMigrator(
             schema: configuration.databaseSchema,
-            migrations: [MessagingTables.migration] + migrations,
+            migrations: [MessagingTables.migration, AccessLog.migration] + migrations,
             logger: logger
         ).migrate(on: database)
     }

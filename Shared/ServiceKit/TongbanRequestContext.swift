@@ -17,10 +17,13 @@ public struct TongbanRequestContext: RequestContext {
     public var requestID: String
     /// The address the request came from (the proxy's, behind one), for limits per client.
     public var clientAddress: String?
+    /// The region this service serves (set by `AuthenticationMiddleware`).
+    public var homeRegion: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         principal = nil
+        homeRegion = nil
         requestID = ""
         clientAddress = source.channel.remoteAddress?.ipAddress
     }
@@ -36,12 +39,18 @@ public struct TongbanRequestContext: RequestContext {
     public var maxUploadSize: Int { 1024 * 1024 }
 
     /// The authenticated caller, who must hold one of `roles` (any role when none are given).
-    /// 401 without a valid token, 403 with the wrong role.
+    /// 401 without a valid token, 403 with the wrong role, and 403 for staff of another region:
+    /// clerks, officers, supervisors and admins act only where their token's region is served, so
+    /// they are refused before anything of the request is read, whatever it names. (Partners are
+    /// of another region by definition; a supervisor's or admin's token without a region is central.)
     public func requirePrincipal(_ roles: Role...) throws(Problem) -> Principal {
         guard let principal else {
             throw .unauthenticated("This request needs a bearer token.")
         }
         try principal.require(roles)
+        if principal.role != .applicant, principal.role != .partner, let region = principal.region, let homeRegion, region != homeRegion {
+            throw .forbidden("This service serves region \(homeRegion); a \(principal.role.rawValue) of region \(region) acts in their own region's services.")
+        }
         return principal
     }
 

@@ -16,7 +16,7 @@ struct RouteCoverageTests {
     }
 
     /// The routes every service gets from ServiceKit, documented once under the `operations` tag.
-    static let common: Set<String> = ["GET /healthz", "GET /readyz", "GET /metrics"]
+    static let common: Set<String> = ["GET /healthz", "GET /readyz", "GET /metrics", "GET /access-log"]
 
     /// The document's operations by tag, as `METHOD /path`.
     static func documented() throws -> [String: Set<String>] {

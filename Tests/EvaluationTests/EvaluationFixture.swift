@@ -30,8 +30,9 @@ struct EvaluationFixture: Sendable {
     static let marketOfficer = Principal(subject: "officer-mr-3", role: .officer, region: "130100", department: "market-regulation")
     static let housingOfficer = Principal(subject: "officer-hc-8", role: .officer, region: "130100", department: "housing-construction")
 
+    /// The account `account`, verified as the identity its cases are applied for (see `Sample.applicant`).
     static func applicant(_ account: String) -> Principal {
-        Principal(subject: account, role: .applicant)
+        Principal(subject: account, role: .applicant, identity: Sample.identity(of: account))
     }
 
     /// Runs `body` against `instances` fresh evaluation instances whose clock starts at `start`.
@@ -148,8 +149,13 @@ enum Sample {
     static let constructionPermit = MatterSpec(code: "130100-JS-004", name: "建筑工程施工许可", department: housing, legal: 15, promised: 5)
     static let specialEquipment = MatterSpec(code: "130100-SC-007", name: "特种设备使用登记", department: marketRegulation, legal: 20, promised: 10)
 
+    /// Each account its own enterprise: 18 characters of the event schema's pattern, made from the account.
+    static func identity(of account: String) -> String {
+        String(Principal.identityDigest(account).uppercased().prefix(18))
+    }
+
     static func applicant(_ account: String) -> ApplicantRecord {
-        ApplicantRecord(kind: .enterprise, name: "石家庄市长安区好味道餐饮有限公司", identifier: "91130102MA0CXXXX1B", account: account)
+        ApplicantRecord(kind: .enterprise, name: "石家庄市长安区好味道餐饮有限公司", identifier: identity(of: account), account: account)
     }
 
     static func deadlines(_ matter: MatterSpec, from accepted: Date) -> TaskDeadlines {

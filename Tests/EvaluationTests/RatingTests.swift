@@ -162,10 +162,10 @@ struct RatingTests {
             // Only the responsible department acts; the callback waits for its action.
             let otherDepartment = try await fixture.post("\(path)/action", json: ["description": "已整改"], as: EvaluationFixture.housingOfficer)
             #expect(otherDepartment.status == .notFound)
-            // The same department of another region is another department: the rectification does not exist for it.
+            // The same department of another region acts in its own region's services: refused before any lookup.
             let marketElsewhere = Principal(subject: "officer-mr-bj", role: .officer, region: "110100", department: "market-regulation")
-            #expect(try await fixture.post("\(path)/action", json: ["description": "已整改"], as: marketElsewhere).status == .notFound)
-            #expect(try await fixture.get(path, as: marketElsewhere).status == .notFound)
+            #expect(try await fixture.post("\(path)/action", json: ["description": "已整改"], as: marketElsewhere).status == .forbidden)
+            #expect(try await fixture.get(path, as: marketElsewhere).status == .forbidden)
             #expect(try await fixture.get("/rectifications", as: marketElsewhere).status == .forbidden)
             let tooEarly = try await fixture.post("\(path)/callback", json: CallbackBody(summary: "回访", applicantSatisfied: true), as: EvaluationFixture.supervisor)
             #expect(tooEarly.status == .conflict && tooEarly.problem?.type == "urn:tongban:problem:rectification-state")

@@ -229,7 +229,7 @@ struct CaseEventTests {
 
             // Withdrawn only where it was applied for: here, even its applicant's account is refused,
             // and nothing changes (北京's withdrawal comes through the relay).
-            let attempt = try await intake.post("/cases/\(number)/withdrawal", json: ["reason": "不办了"], as: Principal(subject: "bj-applicant-3", role: .applicant))
+            let attempt = try await intake.post("/cases/\(number)/withdrawal", json: ["reason": "不办了"], as: Principal(subject: "bj-applicant-3", role: .applicant, identity: "91350100M000100Y43"))
             #expect(attempt.status == .conflict)
             #expect(attempt.problem?.type == "urn:tongban:problem:handed-over-case", "\(attempt.text)")
             #expect(attempt.problem?.detail?.contains("110100") == true)

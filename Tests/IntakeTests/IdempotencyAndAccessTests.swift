@@ -4,6 +4,7 @@ import HTTPTypes
 import HummingbirdTesting
 @testable import Intake
 import Messaging
+import Postgres
 import ServiceKit
 import ServiceTestSupport
 import TestSupport
@@ -50,7 +51,9 @@ struct IdempotencyTests {
     func perCaller() async throws {
         try await IntakeFixture.run { intake in
             let alice = try await intake.post("/cases", json: Self.application, as: IntakeFixture.alice, idempotencyKey: "same")
-            let bob = try await intake.post("/cases", json: Self.application, as: IntakeFixture.bob, idempotencyKey: "same")
+            var bobs = Self.application
+            bobs.applicant = ApplicationRequest.otherEnterprise
+            let bob = try await intake.post("/cases", json: bobs, as: IntakeFixture.bob, idempotencyKey: "same")
             #expect(alice.status == .created && bob.status == .created)
             #expect(try alice.decode(CaseReceipt.self).caseNumber != bob.decode(CaseReceipt.self).caseNumber)
             let missing = try await intake.post("/cases", json: Self.application, as: IntakeFixture.alice)
@@ -64,11 +67,50 @@ struct IdempotencyTests {
 struct AccessTests {
     static let application = ApplicationRequest.make(matter: "eia-registration-filing", materials: ["applicant-identity", "eia-registration-form"])
 
+    @Test("the access log records the clerk's and the officer's reads, not the applicant's, and forgets what is past its retention")
+    func accessLog() async throws {
+        try await IntakeFixture.run { intake in
+            let receipt = try await intake.applyAccepted(Self.application)
+            #expect(try await intake.get("/cases/\(receipt.caseNumber)", as: IntakeFixture.alice).status == .ok)
+            #expect(try await intake.get("/cases/\(receipt.caseNumber)", as: IntakeFixture.clerk).status == .ok)
+            #expect(try await intake.get("/cases/130100-20260101-999999", as: IntakeFixture.clerk).status == .notFound)
+            let supervisor = Principal(subject: "supervisor-1", role: .supervisor, region: "130100")
+            #expect(try await intake.get("/access-log", as: IntakeFixture.clerk).status == .forbidden)
+            let log = try await intake.get("/access-log?case=\(receipt.caseNumber)", as: supervisor).decode(AccessLogEntries.self)
+            #expect(log.entries.map(\.subject) == [IntakeFixture.clerk.subject], "only the clerk's read of the case is a staff read")
+            #expect(log.entries.first?.route == "GET /cases/{number}" && log.entries.first?.item == "/cases/\(receipt.caseNumber)")
+
+            _ = try await intake.runtime.database.query("""
+                INSERT INTO access_log (read_at, subject, role, route, item) VALUES (now() - interval '400 days', 'clerk-old', 'clerk', 'GET /cases', '/cases')
+                """)
+            let retention = AccessLogRetention(database: intake.runtime.database, retentionDays: 365, logger: intake.runtime.logger)
+            #expect(try await retention.purge() == 1)
+            #expect(try await intake.count("access_log") == 1, "the clerk's read of today is kept")
+        }
+    }
+
+    @Test("an online account applies only in the name of its verified identity, and not at all without one; nothing is stored")
+    func applicantsApplyInTheirOwnName() async throws {
+        try await IntakeFixture.run { intake in
+            var someoneElse = Self.application
+            someoneElse.applicant = ApplicationRequest.person
+            let refused = try await intake.apply(someoneElse, as: IntakeFixture.alice)
+            #expect(refused.status == .badRequest, "\(refused.text)")
+            #expect(refused.problem?.errors?.map(\.field) == ["applicant.residentIdentityNumber"])
+            #expect(refused.text.contains("11010519491231002X") == false, "the refusal repeats the identity number")
+            let unverified = try await intake.apply(Self.application, as: Principal(subject: "applicant-new", role: .applicant))
+            #expect(unverified.status == .forbidden, "\(unverified.text)")
+            #expect(try await intake.count("cases") == 0)
+        }
+    }
+
     @Test("an applicant sees only their own cases: another's case and its materials answer 404, and their list is their own")
     func applicantsOwnCases() async throws {
         try await IntakeFixture.run { intake in
             let alices = try await intake.applyAccepted(Self.application, as: IntakeFixture.alice)
-            let bobs = try await intake.applyAccepted(Self.application, as: IntakeFixture.bob)
+            var own = Self.application
+            own.applicant = ApplicationRequest.otherEnterprise
+            let bobs = try await intake.applyAccepted(own, as: IntakeFixture.bob)
             #expect(try await intake.get("/cases/\(alices.caseNumber)", as: IntakeFixture.bob).status == .notFound)
             #expect(try await intake.get(alices.materials[0].location, as: IntakeFixture.bob).status == .notFound)
             #expect(try await intake.post("/cases/\(alices.caseNumber)/withdrawal", json: ["reason": "x"], as: IntakeFixture.bob).status == .notFound)
@@ -90,13 +132,21 @@ struct AccessTests {
             walkIn.applicant.account = "applicant-carol"
             let receipt = try await intake.applyAccepted(walkIn, as: IntakeFixture.clerk)
             #expect(receipt.applicant.account == "applicant-carol")
-            #expect(try await intake.get("/cases/\(receipt.caseNumber)", as: Principal(subject: "applicant-carol", role: .applicant)).status == .ok)
+            // The account a clerk names grants nothing: the case shows up for an account whose
+            // verified identity is the applicant's, whatever its name, and for no other.
+            let carol = Principal(subject: "applicant-carol", role: .applicant, identity: IntakeFixture.bob.identity)
+            #expect(try await intake.get("/cases/\(receipt.caseNumber)", as: carol).status == .notFound)
+            #expect(try await intake.get("/cases", as: carol).decode(CaseList.self).cases.isEmpty)
+            #expect(try await intake.get("/cases/\(receipt.caseNumber)", as: Principal(subject: "applicant-carol", role: .applicant)).status == .notFound)
+            #expect(try await intake.get("/cases/\(receipt.caseNumber)", as: IntakeFixture.alice).status == .ok)
+            #expect(try await intake.get("/cases", as: IntakeFixture.alice).decode(CaseList.self).cases.map(\.caseNumber) == [receipt.caseNumber])
             #expect(try await intake.get("/cases/\(receipt.caseNumber)", as: IntakeFixture.clerk).status == .ok)
             #expect(try await intake.get("/cases", as: IntakeFixture.clerk).decode(CaseList.self).cases.count == 1)
 
             let beijingClerk = Principal(subject: "clerk-bj", role: .clerk, region: "110100")
             #expect(try await intake.apply(Self.application, as: beijingClerk).status == .forbidden)
-            #expect(try await intake.get("/cases/\(receipt.caseNumber)", as: beijingClerk).status == .notFound)
+            #expect(try await intake.get("/cases/\(receipt.caseNumber)", as: beijingClerk).status == .forbidden)
+            #expect(try await intake.get("/cases", as: beijingClerk).status == .forbidden)
             for other in [
                 Principal(subject: "officer-1", role: .officer, region: "130100", department: "ecology-environment"),
                 Principal(subject: "supervisor-1", role: .supervisor),
@@ -126,7 +176,10 @@ struct AccessTests {
             #expect(try await eventually { try await intake.get(receipt.materials[0].location, as: officer).status == .ok })
             #expect(try await intake.get("/cases/\(receipt.caseNumber)", as: officer).status == .ok)
             let sameDepartmentElsewhere = Principal(subject: "officer-bj", role: .officer, region: "110100", department: "ecology-environment")
-            for outsider in [otherDepartment, sameDepartmentElsewhere] {
+            // The same department of another region acts in its own region's services: refused before any lookup.
+            #expect(try await intake.get(receipt.materials[0].location, as: sameDepartmentElsewhere).status == .forbidden)
+            #expect(try await intake.get("/cases/130100-20260101-999999", as: sameDepartmentElsewhere).status == .forbidden)
+            for outsider in [otherDepartment] {
                 #expect(try await intake.get(receipt.materials[0].location, as: outsider).status == .notFound)
                 let withheld = try await intake.get("/cases/\(receipt.caseNumber)", as: outsider)
                 let missing = try await intake.get("/cases/130100-20260101-999999", as: outsider)

@@ -19,8 +19,11 @@ struct IntakeFixture: Sendable {
     let runtime: ServiceRuntime
     let client: any TestClientProtocol
 
-    static let alice = Principal(subject: "applicant-alice", role: .applicant)
-    static let bob = Principal(subject: "applicant-bob", role: .applicant)
+    /// Accounts with a verified identity: alice acts for the sample enterprise, bob for another,
+    /// wang is the sample person.
+    static let alice = Principal(subject: "applicant-alice", role: .applicant, identity: ApplicationRequest.enterprise.unifiedSocialCreditCode)
+    static let bob = Principal(subject: "applicant-bob", role: .applicant, identity: ApplicationRequest.otherEnterprise.unifiedSocialCreditCode)
+    static let wang = Principal(subject: "applicant-wang", role: .applicant, identity: ApplicationRequest.person.residentIdentityNumber)
     static let clerk = Principal(subject: "clerk-07", role: .clerk, region: "130100")
 
     /// Runs `body` against a fresh intake; `environment` adds intake's own variables.
@@ -57,13 +60,18 @@ struct IntakeFixture: Sendable {
         try await post(path, body: try JSONEncoder().encode(json), as: principal, idempotencyKey: idempotencyKey)
     }
 
-    /// POST /cases with a fresh Idempotency-Key.
-    func apply(_ application: ApplicationRequest, as principal: Principal = alice) async throws -> TestResponse {
-        try await post("/cases", json: application, as: principal, idempotencyKey: UUID().uuidString)
+    /// alice's account, verified as the applicant of `application` (whoever that is).
+    static func alice(applyingFor application: ApplicationRequest) -> Principal {
+        Principal(subject: alice.subject, role: .applicant, identity: application.applicant.residentIdentityNumber ?? application.applicant.unifiedSocialCreditCode)
+    }
+
+    /// POST /cases with a fresh Idempotency-Key; by default as alice, in the application's name.
+    func apply(_ application: ApplicationRequest, as principal: Principal? = nil) async throws -> TestResponse {
+        try await post("/cases", json: application, as: principal ?? Self.alice(applyingFor: application), idempotencyKey: UUID().uuidString)
     }
 
     /// Applies and returns the receipt; the application must be accepted.
-    func applyAccepted(_ application: ApplicationRequest, as principal: Principal = alice, sourceLocation: SourceLocation = #_sourceLocation) async throws -> CaseReceipt {
+    func applyAccepted(_ application: ApplicationRequest, as principal: Principal? = nil, sourceLocation: SourceLocation = #_sourceLocation) async throws -> CaseReceipt {
         let response = try await apply(application, as: principal)
         #expect(response.status == .created, "\(response.text)", sourceLocation: sourceLocation)
         return try response.decode(CaseReceipt.self)
@@ -96,6 +104,7 @@ struct IntakeFixture: Sendable {
 extension ApplicationRequest {
     static let person = Applicant(name: "王建国", residentIdentityNumber: "11010519491231002X")
     static let enterprise = Applicant(name: "石家庄华北精工机械有限公司", unifiedSocialCreditCode: "91350100M000100Y43")
+    static let otherEnterprise = Applicant(name: "石家庄云栖数据科技有限公司", unifiedSocialCreditCode: "91110000600037341L")
 
     /// An application for `matter` or `bundle` with `materials` (catalogue codes), at a site in 长安区.
     static func make(matter: String? = nil, bundle: String? = nil, applicant: Applicant = enterprise, materials: [String], commitments: [String]? = nil) -> ApplicationRequest {

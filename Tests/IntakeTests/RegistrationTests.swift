@@ -21,7 +21,7 @@ struct RegistrationTests {
                 matter: "water-abstraction-permit", applicant: ApplicationRequest.person,
                 materials: ["applicant-identity", "water-abstraction-application", "water-resources-assessment", "third-party-statement"]
             )
-            let response = try await intake.apply(application)
+            let response = try await intake.apply(application, as: IntakeFixture.wang)
             #expect(response.status == .created)
             let receipt = try response.decode(CaseReceipt.self)
             #expect(receipt.outcome == .accepted)
@@ -29,11 +29,11 @@ struct RegistrationTests {
             #expect(response.headers[.location] == "/cases/\(receipt.caseNumber)")
             let today = CaseNumber(region: try DivisionCode("130100"), acceptedAt: Date(), sequence: 1).day
             #expect(receipt.caseNumber.hasPrefix("130100-\(today)-"))
-            #expect(receipt.applicant == ApplicantRecord(kind: .person, name: "王建国", identifier: "11010519491231002X", account: "applicant-alice"))
+            #expect(receipt.applicant == ApplicantRecord(kind: .person, name: "王建国", identifier: "11010519491231002X", account: "applicant-wang"))
             #expect(receipt.materials.count == 4)
             #expect(receipt.matters.map(\.department) == ["water-resources"])
 
-            let view = try await intake.caseView(receipt.caseNumber)
+            let view = try await intake.caseView(receipt.caseNumber, as: IntakeFixture.wang)
             #expect(view.status == .accepted)
             #expect(view.timeline.map(\.kind) == ["accepted"])
             #expect(Set(view.materials.map(\.sha256)) == Set(receipt.materials.map(\.sha256)))

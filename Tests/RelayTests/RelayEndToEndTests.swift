@@ -15,7 +15,7 @@ import TongbanClient
 @Suite("relay: two regions end to end, with their real services", .timeLimit(.minutes(8)))
 struct RelayEndToEndTests {
     static let beijing = (region: "110100", name: "北京市")
-    static let applicant = Principal(subject: "applicant-zhao", role: .applicant)
+    static let applicant = Principal(subject: "applicant-zhao", role: .applicant, identity: "91350100M000100Y43")
     static let beijingOfficer = Principal(subject: "bj-officer-11", role: .officer, region: "110100", department: "market-regulation")
     static let enterprise = ApplicationRequest.Applicant(name: "石家庄燕赵精密仪器有限公司", unifiedSocialCreditCode: "91350100M000100Y43")
     static let site = ApplicationRequest.Site(divisionCode: "130102", address: "石家庄市长安区中山东路 88 号")

@@ -68,7 +68,7 @@ import TestSupport
             try await harness.publish(decided)
             let licence = try #require(try await harness.licencesIssued(decided.caseNumber).licences.first)
             // The holder sees their own number whole; the window's clerk, masked.
-            let holder = try await harness.region.token(Principal(subject: "applicant-9", role: .applicant))
+            let holder = try await harness.region.token(Principal(subject: "applicant-9", role: .applicant, identity: "130102199003074578"))
             let own = try await seal.get("/licences/\(licence.licenceNumber)/page", token: holder)
             #expect(own.status == .ok)
             #expect(own.headers[.contentType] == "text/html; charset=utf-8")

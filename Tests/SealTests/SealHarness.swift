@@ -115,7 +115,7 @@ final class SealHarness: Sendable {
 
     /// The token of the construction bundle's applicant, who holds its licences.
     func holderToken() async throws -> String {
-        try await region.token(Principal(subject: "applicant-42", role: .applicant))
+        try await region.token(Principal(subject: "applicant-42", role: .applicant, identity: "91130100MA0CXK4E5L"))
     }
 
     func token(_ role: Role, subject: String = "staff-1", department: String? = nil) async throws -> String {

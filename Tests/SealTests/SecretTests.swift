@@ -24,7 +24,7 @@ import Testing
             try await harness.publish(decided)
             let issued = try await harness.licencesIssued(decided.caseNumber)
             let admin = try await harness.token(.admin)
-            let holder = try await harness.region.token(Principal(subject: "applicant-42", role: .applicant))
+            let holder = try await harness.region.token(Principal(subject: "applicant-42", role: .applicant, identity: "91130100MA0CXK4E5L"))
             _ = try await seal.request(.post, "/keys/rotation", token: admin)
             let body = try JSONValue(encoding: ["privateKeyMultibase": Multikey.encodeEd25519PrivateKey(imported.rawRepresentation)])
             #expect(try await seal.request(.post, "/keys/rotation", token: admin, body: body.canonicalBytes).status == .created)

@@ -23,9 +23,9 @@ import TongbanClient
             let number = try #require(try await harness.licencesIssued(decided.caseNumber).licences.first?.licenceNumber)
 
             // The holder fetches their licence; another applicant cannot.
-            let holder = try await harness.region.token(Principal(subject: "applicant-42", role: .applicant))
+            let holder = try await harness.region.token(Principal(subject: "applicant-42", role: .applicant, identity: "91130100MA0CXK4E5L"))
             let credential = try await seal.licence(number, token: holder)
-            let stranger = try await harness.region.token(Principal(subject: "applicant-7", role: .applicant))
+            let stranger = try await harness.region.token(Principal(subject: "applicant-7", role: .applicant, identity: "91110000600037341L"))
             #expect(try await seal.get("/licences/\(number)", token: stranger).status == .notFound)
             #expect(try await seal.get("/licences/\(number)").status == .unauthorized)
 

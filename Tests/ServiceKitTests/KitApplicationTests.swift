@@ -168,18 +168,21 @@ struct KitApplicationTests {
         }
     }
 
-    @Test("an applicant sees their own case; someone else's case is not found")
+    @Test("an applicant sees their own case, by the verified identity their token carries; someone else's case, or one seen without an identity, is not found")
     func ownCase() async throws {
         let kit = KitApplication()
-        let owner = try await kit.token(Principal(subject: "applicant-7", role: .applicant))
-        let stranger = try await kit.token(Principal(subject: "applicant-8", role: .applicant))
+        let owner = try await kit.token(Principal(subject: "applicant-7", role: .applicant, identity: "91350100M000100Y43"))
+        let stranger = try await kit.token(Principal(subject: "applicant-8", role: .applicant, identity: "91110000600037341L"))
+        let unverified = try await kit.token(Principal(subject: "applicant-7", role: .applicant))
         try await kit.build().test(.router) { client in
             try await client.execute(uri: "/cases/130100-20261123-000001", method: .get, headers: bearer(owner)) { response in
                 #expect(response.status == .ok)
             }
-            try await client.execute(uri: "/cases/130100-20261123-000001", method: .get, headers: bearer(stranger)) { response in
-                #expect(response.status == .notFound)
-                #expect(response.problem?.type == "urn:tongban:problem:not-found")
+            for token in [stranger, unverified] {
+                try await client.execute(uri: "/cases/130100-20261123-000001", method: .get, headers: bearer(token)) { response in
+                    #expect(response.status == .notFound)
+                    #expect(response.problem?.type == "urn:tongban:problem:not-found")
+                }
             }
         }
     }

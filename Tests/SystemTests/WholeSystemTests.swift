@@ -13,7 +13,7 @@ import TongbanClient
 /// application to three licences under one seal and a rating, and every service shows its part.
 @Suite("the whole system: five services, one bundle from application to licences and rating", .timeLimit(.minutes(6)))
 struct WholeSystemTests {
-    static let applicant = Principal(subject: "applicant-liu", role: .applicant)
+    static let applicant = Principal(subject: "applicant-liu", role: .applicant, identity: "91350100M000100Y43")
     static let marketOfficer = Principal(subject: "officer-market-3", role: .officer, region: "130100", department: "market-regulation")
     static let healthOfficer = Principal(subject: "officer-health-8", role: .officer, region: "130100", department: "health")
     static let supervisor = Principal(subject: "supervisor-1", role: .supervisor, region: "130100")
@@ -29,7 +29,7 @@ struct WholeSystemTests {
         let region = try TestRegion()
         var services: [ServiceName: RunningService] = [:]
         for service in ServiceName.allCases {
-            services[service] = try await region.start(service, environment: service == .relay ? try Self.relayWithoutPartners() : [:])
+            services[service] = try await region.start(service, environment: service == .relay ? try ServedRegion.relayWithoutPartners() : [:])
         }
         let intake = try #require(services[.intake]), approval = try #require(services[.approval]), seal = try #require(services[.seal])
         let evaluation = try #require(services[.evaluation]), relay = try #require(services[.relay])
@@ -98,7 +98,7 @@ struct WholeSystemTests {
             #expect(page.status == 200 && page.text.contains(licence.kind.name) && page.text.contains(Self.restaurant.name))
         }
         // Another applicant cannot read them, nor learn that they exist.
-        let stranger = try await region.token(Principal(subject: "applicant-stranger", role: .applicant))
+        let stranger = try await region.token(Principal(subject: "applicant-stranger", role: .applicant, identity: "91110000600037341L"))
         #expect(try await seal.client.get("/licences/\(try #require(view.licences.first).licenceNumber)", token: stranger).status == 404)
 
         // Evaluation (电子监察): the supervisor sees the case completed, every clock green; the applicant rates it (好差评).
@@ -136,7 +136,7 @@ struct WholeSystemTests {
         var services: [RunningService] = []
         for service in ServiceName.allCases {
             // At debug level, so that the log check below sees everything a service would write when asked.
-            let extra = service == .relay ? try await Self.relayWithoutPartners() : [:]
+            let extra = service == .relay ? try await ServedRegion.relayWithoutPartners() : [:]
             let running = try await region.start(service, environment: extra.merging(["TONGBAN_LOG_LEVEL": "debug"]) { $1 })
             services.append(running)
             environment["TONGBAN_\(service.rawValue.uppercased())_URL"] = running.client.baseURL.absoluteString
@@ -188,14 +188,5 @@ struct WholeSystemTests {
         Set(lines.flatMap { line in
             line.matches(of: /[0-9]{17}[0-9Xx]/).compactMap { try? ResidentIdentityNumber(String($0.output)).value }
         })
-    }
-
-    /// The relay needs its signing key and a partner registry; a region without partners yet, as run.sh starts it.
-    static func relayWithoutPartners() async throws -> [String: String] {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(TestInfrastructure.uniqueName("relay")).path
-        let made = try await runCommand(TestInfrastructure.binaryDirectory.appendingPathComponent("tongban").path, ["relay", "keygen", "--region", "130100", "--directory", folder])
-        try #require(made.status == 0, "\(made.output)")
-        try #require(FileManager.default.createFile(atPath: folder + "/partners.json", contents: Data(#"{"partners": []}"#.utf8)))
-        return ["TONGBAN_RELAY_SIGNING_KEY_FILE": folder + "/relay-signing-key.jwk", "TONGBAN_RELAY_PARTNERS_FILE": folder + "/partners.json"]
     }
 }

@@ -5,8 +5,9 @@ public import Foundation
 // topic and JSON Schema, and a test checks that samples of every type satisfy their schema.
 
 /// Who applied: a person (resident identity number, GB 11643) or an enterprise (unified social
-/// credit code, GB 32100). `account` is the applicant's login (the token subject), so that only
-/// they read and rate their case.
+/// credit code, GB 32100). Applicants reach their case, licences and rating by `identifier`, which
+/// their token's verified identity must match; `account` is only the online account the case was
+/// applied from, or the one a clerk noted at the window (empty when none), and grants nothing.
 public struct ApplicantRecord: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable, CaseIterable {
         case person, enterprise
@@ -29,7 +30,7 @@ public struct ApplicantRecord: Codable, Sendable, Equatable {
         ("kind", Schema.string("person or enterprise.", oneOf: Kind.allCases.map(\.rawValue))),
         ("name", Schema.string("The person's or the enterprise's name.")),
         ("identifier", Schema.string("Resident identity number (GB 11643) of a person, unified social credit code (GB 32100) of an enterprise.", pattern: "^[0-9A-Z]{18}$")),
-        ("account", Schema.string("The applicant's account (token subject).")),
+        ("account", Schema.string("The online account the case was applied from (token subject), or the one a clerk noted at the window; empty when none. It grants nothing: applicants reach their cases by their verified identity, which must equal identifier.")),
     ], required: ["kind", "name", "identifier", "account"])
 }
 
