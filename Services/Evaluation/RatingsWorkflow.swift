@@ -87,9 +87,9 @@ struct RatingsWorkflow: Sendable {
         )
     }
 
-    /// The case, if `caller` may see it: its applicant (by verified identity), or a supervisor (also before the applicant
-    /// is known: events arrive in any order). Anyone else's case answers 404, so that case numbers
-    /// cannot be probed.
+    /// The case, if `caller` may see it: its applicant (by verified identity), or a supervisor (also
+    /// before the applicant is known: events arrive in any order). Anyone else's case answers 404,
+    /// so that case numbers cannot be probed.
     private func accessibleCase(_ number: String, caller: Principal, lock: Bool, on connection: PostgresConnection) async throws -> EvaluationRepository.CaseRow {
         guard let row = try await EvaluationRepository.applicantCase(number, lock: lock, on: connection) else {
             throw Problem.notFound("No such case among the cases evaluation knows.")

@@ -18,18 +18,6 @@ public struct AccessLogEntries: Codable, Sendable, Equatable {
         public var item: String
         /// The case the read concerned, where the path names it.
         public var caseNumber: String?
-
-        public init(id: Int, readAt: Date, subject: String, role: String, region: String?, department: String?, route: String, item: String, caseNumber: String?) {
-            self.id = id
-            self.readAt = readAt
-            self.subject = subject
-            self.role = role
-            self.region = region
-            self.department = department
-            self.route = route
-            self.item = item
-            self.caseNumber = caseNumber
-        }
     }
 
     public var service: String

@@ -59,7 +59,7 @@ public struct Principal: Sendable, Equatable {
 
     /// The applicant whose verified identity is `identifier` (a case's applicant, a licence's holder).
     public func isApplicant(identifiedBy identifier: String) -> Bool {
-        role == .applicant && identity != nil && identity == identifier
+        role == .applicant && identity == identifier
     }
 
     /// The SHA-256 (hexadecimal) of an applicant's identity, for a service that recognises the

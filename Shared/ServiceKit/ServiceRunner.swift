@@ -110,9 +110,9 @@ public enum ServiceRunner {
 /// The application every service is built on: problem+json errors, request ids, logs and metrics,
 /// bearer-token authentication, GET /healthz, /readyz (its database and broker, plus
 /// `readinessChecks`), /metrics and /access-log, then the service's own `routes`; staff reads of
-/// the routes in `personalData` (`METHOD /template`) are recorded in the access log. The database pool, the topic
-/// provisioner and then `services` (producer, consumers) run beside the HTTP server in that order,
-/// and stop in reverse, after HTTP.
+/// the routes in `personalData` (`METHOD /template`) are recorded in the access log. The database
+/// pool, the topic provisioner, the access log's retention and then `services` (producer,
+/// consumers) run beside the HTTP server in that order, and stop in reverse, after HTTP.
 public func buildServiceApplication(
     runtime: ServiceRuntime,
     readinessChecks: [any ReadinessCheck] = [],
